@@ -1,0 +1,396 @@
+"""The typed pipeline config: one YAML file per pipeline, validated here and nowhere else.
+
+Names of models and imbalance strategies are plain string tuples so that the DAG factory can validate a config
+at parse time without importing scikit-learn; ``tests/test_registries.py`` keeps them equal to the registries.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MODEL_NAMES = (
+    "logistic_regression",
+    "random_forest",
+    "extra_trees",
+    "hist_gradient_boosting",
+    "torch_mlp",
+)
+SKLEARN_MODEL_NAMES = MODEL_NAMES[:4]
+TORCH_MODEL_NAMES = ("torch_mlp",)
+STRATEGY_NAMES = (
+    "none",
+    "class_weight",
+    "random_over",
+    "random_under",
+    "smote",
+    "borderline_smote",
+    "svm_smote",
+    "adasyn",
+    "smotenc",
+    "smoten",
+    "tomek",
+    "enn",
+    "smote_tomek",
+    "smote_enn",
+)
+RESAMPLER_NAMES = tuple(n for n in STRATEGY_NAMES if n not in ("none", "class_weight"))
+SMOTE_FAMILY = ("smote", "borderline_smote", "svm_smote", "adasyn", "smotenc", "smote_tomek", "smote_enn")
+VALIDATION_CHECKS = (
+    "columns",
+    "types",
+    "label",
+    "min_rows",
+    "minority_share",
+    "class_shares",
+    "min_minority_count",
+    "null_fraction",
+    "value_ranges",
+    "duplicates",
+)
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+OpenFraction = Annotated[float, Field(gt=0.0, lt=1.0)]
+LabelValue = int | str
+_NAME = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_bucket(value: str) -> str:
+    if not _BUCKET.match(value):
+        raise ValueError("must be a bucket name of 3-63 lowercase letters, digits, '.' or '-'")
+    return value
+
+
+class SourceConfig(_Model):
+    """Where the labeled data lands: one folder per day under ``prefix`` (``{date}`` is the partition day)."""
+
+    bucket: str
+    prefix: str = "{pipeline}/dt={date}/"
+    format: Literal["parquet", "csv"] = "parquet"
+    lookback_days: int = Field(default=1, ge=1, le=3660)
+
+    _bucket = field_validator("bucket")(_check_bucket)
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_has_date(cls, value: str) -> str:
+        if "{date}" not in value:
+            raise ValueError("must contain '{date}', the partition day (YYYY-MM-DD)")
+        unknown = set(re.findall(r"{([^}]*)}", value)) - {"date", "pipeline"}
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {{date}}, {{pipeline}}")
+        return value
+
+
+class ArtifactsConfig(_Model):
+    """Where runs stage their outputs and versions are published: ``s3://bucket/prefix/<pipeline>/``."""
+
+    bucket: str
+    prefix: str = ""
+
+    _bucket = field_validator("bucket")(_check_bucket)
+
+    @field_validator("prefix")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip("/")
+
+
+class LabelConfig(_Model):
+    """The target column. Two classes make a binary problem; more make a multi-class one."""
+
+    column: str
+    classes: list[LabelValue] = Field(default_factory=lambda: [0, 1], min_length=2)
+    positive: LabelValue = 1
+
+    @model_validator(mode="after")
+    def _positive_in_classes(self) -> LabelConfig:
+        if len(set(map(str, self.classes))) != len(self.classes):
+            raise ValueError(f"classes must be distinct; got {self.classes}")
+        if self.positive not in self.classes:
+            raise ValueError(f"positive {self.positive!r} must be one of classes {self.classes}")
+        return self
+
+    @property
+    def is_binary(self) -> bool:
+        return len(self.classes) == 2
+
+
+class FeaturesConfig(_Model):
+    """Feature columns; lists left out are inferred from the data (numbers vs strings/categories/bools)."""
+
+    numeric: list[str] | None = None
+    categorical: list[str] | None = None
+    exclude: list[str] = Field(default_factory=list)
+    timestamp: str | None = None
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> FeaturesConfig:
+        both = set(self.numeric or []) & set(self.categorical or [])
+        if both:
+            raise ValueError(f"columns {sorted(both)} are listed as both numeric and categorical")
+        return self
+
+
+class Bounds(_Model):
+    min: Fraction = 0.0
+    max: Fraction = 1.0
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bounds:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
+
+class Range(_Model):
+    min: float | None = None
+    max: float | None = None
+
+
+class ValidationConfig(_Model):
+    """Data expectations. Checks listed in ``warn_only`` are recorded but do not stop the run."""
+
+    min_rows: int = Field(default=100, ge=1)
+    min_minority_count: int = Field(default=10, ge=1)
+    minority_share: Bounds = Bounds(min=0.0005, max=0.5)
+    class_shares: dict[str, Bounds] = Field(default_factory=dict)
+    max_null_fraction: Fraction = 0.1
+    null_fraction: dict[str, Fraction] = Field(default_factory=dict)
+    value_ranges: dict[str, Range] = Field(default_factory=dict)
+    max_duplicate_fraction: Fraction | None = None
+    warn_only: list[Literal[VALIDATION_CHECKS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: ["value_ranges", "duplicates"]
+    )
+
+
+class SplitConfig(_Model):
+    """Hold-out split, done before anything else touches the data."""
+
+    method: Literal["stratified", "time"] = "stratified"
+    test_size: OpenFraction = 0.2
+    validation_size: OpenFraction = 0.2
+    timestamp_column: str | None = None
+
+    @model_validator(mode="after")
+    def _sizes(self) -> SplitConfig:
+        if self.test_size + self.validation_size >= 0.9:
+            raise ValueError(
+                f"test_size + validation_size must leave at least 10% for training; "
+                f"got {self.test_size} + {self.validation_size}"
+            )
+        return self
+
+
+class CandidateConfig(_Model):
+    """One model x imbalance strategy combination to try."""
+
+    name: str
+    model: Literal[MODEL_NAMES] = "hist_gradient_boosting"  # type: ignore[valid-type]
+    model_params: dict[str, Any] = Field(default_factory=dict)
+    imbalance: Literal[STRATEGY_NAMES] = "none"  # type: ignore[valid-type]
+    imbalance_params: dict[str, Any] = Field(default_factory=dict)
+    pca_components: int | None = Field(default=None, ge=1)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_\-]{0,62}$", value):
+            raise ValueError("must start with a letter and hold only letters, digits, '_' or '-'")
+        return value
+
+    @model_validator(mode="after")
+    def _combination(self) -> CandidateConfig:
+        if self.pca_components is not None and self.imbalance not in SMOTE_FAMILY:
+            raise ValueError(
+                f"pca_components applies before SMOTE-family resamplers only; imbalance is '{self.imbalance}'"
+            )
+        if self.model in TORCH_MODEL_NAMES and self.imbalance == "class_weight":
+            raise ValueError(
+                "torch_mlp weights classes through its loss; set model_params.loss instead of imbalance: class_weight"
+            )
+        return self
+
+    @property
+    def is_torch(self) -> bool:
+        return self.model in TORCH_MODEL_NAMES
+
+
+class TrainingConfig(_Model):
+    """Candidates are compared by stratified k-fold cross-validated ``selection_metric`` on training rows."""
+
+    cv_folds: int = Field(default=5, ge=2, le=20)
+    selection_metric: Literal["average_precision", "roc_auc", "neg_log_loss"] = "average_precision"
+    candidates: list[CandidateConfig] = Field(min_length=1)
+
+    @field_validator("candidates")
+    @classmethod
+    def _unique(cls, value: list[CandidateConfig]) -> list[CandidateConfig]:
+        names = [c.name for c in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"candidate names must be unique; repeated: {dupes}")
+        return value
+
+    def candidate(self, name: str) -> CandidateConfig:
+        for cand in self.candidates:
+            if cand.name == name:
+                return cand
+        raise KeyError(name)
+
+
+class ThresholdConfig(_Model):
+    """How the operating threshold is chosen on validation rows."""
+
+    objective: Literal["max_f1", "max_recall_at_precision", "max_precision_at_recall", "min_cost"] = "max_f1"
+    min_precision: Fraction | None = None
+    min_recall: Fraction | None = None
+    fp_cost: float = Field(default=1.0, gt=0)
+    fn_cost: float = Field(default=1.0, gt=0)
+
+    @model_validator(mode="after")
+    def _needs(self) -> ThresholdConfig:
+        if self.objective == "max_recall_at_precision" and self.min_precision is None:
+            raise ValueError("objective 'max_recall_at_precision' needs min_precision")
+        if self.objective == "max_precision_at_recall" and self.min_recall is None:
+            raise ValueError("objective 'max_precision_at_recall' needs min_recall")
+        return self
+
+
+class CalibrationConfig(_Model):
+    """``auto``: none for unweighted models, prior correction after random undersampling, sigmoid otherwise."""
+
+    method: Literal["auto", "none", "sigmoid", "isotonic", "prior_correction"] = "auto"
+
+
+class EvaluationConfig(_Model):
+    recall_targets: list[Fraction] = Field(default_factory=lambda: [0.5, 0.8])
+    precision_targets: list[Fraction] = Field(default_factory=lambda: [0.5, 0.8])
+    bootstrap_samples: int = Field(default=1000, ge=50, le=100_000)
+    confidence: OpenFraction = 0.95
+
+
+class GateConfig(_Model):
+    """Promotion rules; all must pass. ``min_ap_gain`` is checked on the lower CI bound of the paired AP gain."""
+
+    min_average_precision: Fraction = 0.0
+    min_ap_gain: float = Field(default=0.0, ge=-1.0, le=1.0)
+    min_recall: Fraction = 0.0
+    max_recall_drop: Fraction = 1.0
+    min_test_positives: int = Field(default=20, ge=1)
+
+
+class MonitoringConfig(_Model):
+    """Champion health on each fresh partition, judged at the champion's own threshold."""
+
+    enabled: bool = True
+    recall_floor: Fraction = 0.0
+    max_recall_drop: Fraction = 0.2
+    consecutive_days: int = Field(default=1, ge=1, le=30)
+    min_positives: int = Field(default=20, ge=1)
+    severity: Literal["warning", "critical"] = "critical"
+    bootstrap_samples: int = Field(default=500, ge=50, le=100_000)
+
+
+class EmailChannel(_Model):
+    to: list[str] = Field(min_length=1)
+    conn_id: str = "smtp_default"
+
+
+class SlackChannel(_Model):
+    conn_id: str = "slack_webhook_default"
+
+
+class WebhookChannel(_Model):
+    conn_id: str = "imbalance_alerts_webhook"
+
+
+class AlertsConfig(_Model):
+    """Alert channels; credentials and URLs come from Airflow connections (or env for the CLI), never from here."""
+
+    email: EmailChannel | None = None
+    slack: SlackChannel | None = None
+    webhook: WebhookChannel | None = None
+
+
+class AirflowConfig(_Model):
+    """How the DAG for this pipeline is run."""
+
+    owner: str = "ml-platform"
+    tags: list[str] = Field(default_factory=list)
+    retries: int = Field(default=2, ge=0, le=10)
+    retry_delay_minutes: float = Field(default=2.0, gt=0)
+    run_timeout_minutes: int = Field(default=240, ge=1)
+    aws_conn_id: str = "imbalance_s3"
+    gpu_pool: str = "gpu"
+    gpu_queue: str = "gpu"
+
+
+class PipelineConfig(_Model):
+    """A whole pipeline: one DAG, one champion, one version history."""
+
+    name: str
+    description: str = ""
+    schedule: str | None = "0 2 * * *"
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
+    source: SourceConfig
+    artifacts: ArtifactsConfig
+    label: LabelConfig
+    features: FeaturesConfig = FeaturesConfig()
+    validation: ValidationConfig = ValidationConfig()
+    split: SplitConfig = SplitConfig()
+    training: TrainingConfig
+    threshold: ThresholdConfig = ThresholdConfig()
+    calibration: CalibrationConfig = CalibrationConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
+    gate: GateConfig = GateConfig()
+    monitoring: MonitoringConfig = MonitoringConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    airflow: AirflowConfig = AirflowConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("must be 3-63 characters: lowercase letters, digits and '_', starting with a letter")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> PipelineConfig:
+        problems = _cross_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _cross_problems(cfg: PipelineConfig) -> list[str]:
+    problems = []
+    if cfg.split.method == "time" and not (cfg.split.timestamp_column or cfg.features.timestamp):
+        problems.append("split.method 'time' needs split.timestamp_column or features.timestamp")
+    if cfg.label.column in (cfg.features.numeric or []) + (cfg.features.categorical or []):
+        problems.append(f"label column '{cfg.label.column}' must not be listed as a feature")
+    if not cfg.label.is_binary:
+        if cfg.calibration.method not in ("auto", "none"):
+            problems.append(
+                f"calibration.method '{cfg.calibration.method}' is for binary labels; "
+                f"label.classes has {len(cfg.label.classes)} classes (use 'auto' or 'none')"
+            )
+        torch_cands = [c.name for c in cfg.training.candidates if c.is_torch]
+        if torch_cands:
+            problems.append(f"torch candidates {torch_cands} support binary labels only")
+    known = {str(c) for c in cfg.label.classes}
+    unknown = sorted(set(cfg.validation.class_shares) - known)
+    if unknown:
+        problems.append(f"validation.class_shares names classes {unknown} not in label.classes {cfg.label.classes}")
+    if cfg.calibration.method == "prior_correction" and not any(
+        c.imbalance == "random_under" for c in cfg.training.candidates
+    ):
+        problems.append("calibration.method 'prior_correction' needs a candidate with imbalance 'random_under'")
+    return problems
