@@ -57,9 +57,7 @@ def resolve_features(config: PipelineConfig, frame: pd.DataFrame, *, source: str
         return not is_numeric(col) and not pd.api.types.is_datetime64_any_dtype(dtype)
 
     numeric = feats.numeric if feats.numeric is not None else [c for c in free if is_numeric(c)]
-    categorical = (
-        feats.categorical if feats.categorical is not None else [c for c in free if is_categorical(c)]
-    )
+    categorical = feats.categorical if feats.categorical is not None else [c for c in free if is_categorical(c)]
     if not numeric and not categorical:
         raise IngestError(f"{source}: no feature columns found (label '{config.label.column}' only?)")
     return FeatureSpec(numeric=tuple(numeric), categorical=tuple(categorical))

@@ -92,9 +92,7 @@ class LocalS3Server:
         """Start the server and wait until the S3 gateway answers; raise StorageError if it does not."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.data_dir / "weed.log", "ab")  # noqa: SIM115 - handed to the child process
-        self.process = subprocess.Popen(
-            self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=detach
-        )
+        self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=detach)
         log.close()
         self._wait_ready(timeout)
         return self

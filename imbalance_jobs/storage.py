@@ -139,9 +139,7 @@ class ObjectStore:
         if if_none_match:
             extra["IfNoneMatch"] = "*"
         with self._errors(uri, "write"):
-            return self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)[
-                "ETag"
-            ]
+            return self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)["ETag"]
 
     def head(self, uri: str) -> ObjectInfo | None:
         bucket, key = split_uri(uri)

@@ -77,7 +77,9 @@ def make_config(buckets: dict[str, str]) -> Callable[..., PipelineConfig]:
     """Build a validated config on this test's buckets; keyword arguments deep-merge into BASE_CONFIG."""
 
     def build(**overrides: Any) -> PipelineConfig:
-        data = merge(BASE_CONFIG, {"source": {"bucket": buckets["source"]}, "artifacts": {"bucket": buckets["artifacts"]}})
+        data = merge(
+            BASE_CONFIG, {"source": {"bucket": buckets["source"]}, "artifacts": {"bucket": buckets["artifacts"]}}
+        )
         return PipelineConfig.model_validate(merge(data, overrides))
 
     return build

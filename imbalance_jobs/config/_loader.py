@@ -70,7 +70,7 @@ def _describe(err: dict[str, Any], root: yaml.Node | None) -> str:
     if err["type"] == "missing":
         return f"{path}{where}: required key is missing"
     got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None and "input" not in err else f"; got {got!r}"
+    shown = "" if isinstance(got, dict | list) or (got is None and "input" not in err) else f"; got {got!r}"
     return f"{path}{where}: {msg}{shown}"
 
 
