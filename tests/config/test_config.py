@@ -1,0 +1,132 @@
+"""The config schema: every example config loads, and each malformed config gives its specific message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from imbalance_jobs.config import config_hash, load_config, parse_config
+from imbalance_jobs.errors import ConfigError
+from tests.conftest import BASE_CONFIG, REPO, merge
+
+EXAMPLES = sorted((REPO / "configs").glob("*.yaml"))
+
+
+def _yaml(data: dict) -> str:
+    import yaml
+
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_configs_load(path: Path) -> None:
+    config = load_config(path)
+    assert config.name == path.stem
+    assert config.training.candidates
+
+
+def test_config_hash_changes_with_any_setting() -> None:
+    a = parse_config(_yaml(BASE_CONFIG))
+    b = parse_config(_yaml(merge(BASE_CONFIG, {"seed": 43})))
+    assert config_hash(a) == config_hash(parse_config(_yaml(BASE_CONFIG)))
+    assert config_hash(a) != config_hash(b)
+
+
+MALFORMED = {
+    "unknown_top_key": ({"colour": "red"}, r"colour \(line \d+\): unknown key"),
+    "unknown_candidate_key": (
+        {"training": {"candidates": [{"name": "a", "k_neighbours": 3}]}},
+        r"training > candidates\[0\] > k_neighbours \(line \d+\): unknown key",
+    ),
+    "bad_strategy": (
+        {"training": {"candidates": [{"name": "a", "imbalance": "smtoe"}]}},
+        r"training > candidates\[0\] > imbalance .*Input should be 'none'.*; got 'smtoe'",
+    ),
+    "bad_model": (
+        {"training": {"candidates": [{"name": "a", "model": "xgboost"}]}},
+        r"candidates\[0\] > model .*got 'xgboost'",
+    ),
+    "duplicate_candidates": (
+        {"training": {"candidates": [{"name": "a"}, {"name": "a"}]}},
+        r"training > candidates .*candidate names must be unique; repeated: \['a'\]",
+    ),
+    "no_candidates": ({"training": {"candidates": []}}, r"training > candidates .*at least 1 item"),
+    "prefix_without_date": (
+        {"source": {"prefix": "fraud/{day}/"}},
+        r"source > prefix .*must contain '\{date\}'.*; got 'fraud/\{day\}/'",
+    ),
+    "short_bucket": ({"source": {"bucket": "ab"}}, r"source > bucket .*bucket name of 3-63"),
+    "positive_not_in_classes": ({"label": {"positive": 2}}, r"label .*positive 2 must be one of classes \[0, 1\]"),
+    "bounds_reversed": (
+        {"validation": {"minority_share": {"min": 0.5, "max": 0.1}}},
+        r"validation > minority_share .*min \(0.5\) must be <= max \(0.1\)",
+    ),
+    "share_out_of_range": (
+        {"validation": {"minority_share": {"min": -0.1}}},
+        r"validation > minority_share > min .*greater than or equal to 0",
+    ),
+    "split_too_big": (
+        {"split": {"test_size": 0.5, "validation_size": 0.45}},
+        r"split .*must leave at least 10% for training",
+    ),
+    "time_split_without_column": (
+        {"features": {"timestamp": None}, "split": {"method": "time"}},
+        r"split.method 'time' needs split.timestamp_column",
+    ),
+    "threshold_needs_precision": (
+        {"threshold": {"objective": "max_recall_at_precision"}},
+        r"threshold .*needs min_precision",
+    ),
+    "pca_without_smote": (
+        {"training": {"candidates": [{"name": "a", "imbalance": "random_under", "pca_components": 5}]}},
+        r"candidates\[0\] .*pca_components applies before SMOTE-family resamplers only",
+    ),
+    "torch_class_weight": (
+        {"training": {"candidates": [{"name": "a", "model": "torch_mlp", "imbalance": "class_weight"}]}},
+        r"torch_mlp weights classes through its loss",
+    ),
+    "bad_pipeline_name": ({"name": "Fraud Model"}, r"name .*lowercase letters, digits and '_'"),
+    "multiclass_sigmoid": (
+        {"label": {"classes": ["a", "b", "c"], "positive": "c"}, "calibration": {"method": "sigmoid"}},
+        r"calibration.method 'sigmoid' is for binary labels",
+    ),
+    "missing_training": ({"training": None}, r"training .*Input should be a valid dictionary"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_parse_config_rejects_malformed(case: str) -> None:
+    overrides, pattern = MALFORMED[case]
+    with pytest.raises(ConfigError, match=pattern):
+        parse_config(_yaml(merge(BASE_CONFIG, overrides)), source="bad.yaml")
+
+
+def test_parse_config_reports_every_problem_at_once() -> None:
+    bad = merge(BASE_CONFIG, {"colour": 1, "seed": -1, "source": {"format": "xlsx"}})
+    with pytest.raises(ConfigError) as info:
+        parse_config(_yaml(bad), source="bad.yaml")
+    assert len(info.value.problems) == 3
+    assert str(info.value).startswith("bad.yaml: 3 config problems")
+
+
+def test_parse_config_names_the_yaml_line() -> None:
+    text = _yaml(merge(BASE_CONFIG, {"seed": "many"}))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("seed:"))
+    with pytest.raises(ConfigError, match=rf"seed \(line {line}\)"):
+        parse_config(text, source="bad.yaml")
+
+
+def test_parse_config_rejects_invalid_yaml() -> None:
+    with pytest.raises(ConfigError, match=r"line 2, column \d+: not valid YAML"):
+        parse_config("name: a\n  bad: [\n", source="bad.yaml")
+
+
+def test_parse_config_rejects_non_mapping() -> None:
+    with pytest.raises(ConfigError, match="top level must be a mapping of keys; got list"):
+        parse_config("- a\n- b\n", source="bad.yaml")
+
+
+def test_load_config_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"nope.yaml > cannot read file"):
+        load_config(tmp_path / "nope.yaml")

@@ -1,0 +1,161 @@
+"""Ingest against the real local S3 server: window selection, formats, manifest, and clear errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from imbalance_jobs.errors import IngestError, StorageError
+from imbalance_jobs.features import ROW_ID
+from imbalance_jobs.ingest import ingest, list_partitions, partition_days, read_snapshot
+from imbalance_jobs.synthetic import SyntheticSpec, make_frame, write_partitions
+from tests.conftest import RUN_DATE
+
+pytestmark = pytest.mark.integration
+SPEC = SyntheticSpec(rows=300)
+
+
+def _seed(store, config, *, days=5, end=RUN_DATE, fmt="parquet", spec=SPEC):
+    return write_partitions(
+        store,
+        bucket=config.source.bucket,
+        prefix=config.source.prefix,
+        pipeline=config.name,
+        end_day=end,
+        days=days,
+        spec=spec,
+        seed=1,
+        fmt=fmt,
+    )
+
+
+def test_partition_days_ends_on_run_date() -> None:
+    days = partition_days(RUN_DATE, 3)
+    assert days == [RUN_DATE - dt.timedelta(days=2), RUN_DATE - dt.timedelta(days=1), RUN_DATE]
+
+
+def test_list_partitions_takes_only_the_lookback_window(store, make_config) -> None:
+    config = make_config(source={"lookback_days": 3})
+    _seed(store, config, days=5)
+    _seed(store, config, days=1, end=RUN_DATE + dt.timedelta(days=1))  # a future partition is ignored
+    found = list_partitions(store, config, RUN_DATE, 3)
+    assert [day for day, _ in found] == partition_days(RUN_DATE, 3)
+
+
+def test_list_partitions_ignores_other_files(store, make_config) -> None:
+    config = make_config(source={"lookback_days": 1})
+    _seed(store, config, days=1)
+    folder = f"s3://{config.source.bucket}/fraud/dt={RUN_DATE}/"
+    store.put_bytes(folder + "_SUCCESS", b"")
+    store.put_bytes(folder + "notes.txt", b"hello")
+    assert [o.uri for _, o in list_partitions(store, config, RUN_DATE, 1)] == [folder + "part-0.parquet"]
+
+
+def test_ingest_writes_data_and_manifest(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 2})
+    _seed(store, config, days=2)
+    summary = ingest(make_context(config))
+    data = store.get_frame(summary.data_uri)
+    manifest = store.get_json(summary.manifest_uri)
+    assert summary.rows == len(data) == 600
+    assert [o["rows"] for o in manifest["objects"]] == [300, 300]
+    assert all(o["etag"] and o["size"] > 0 for o in manifest["objects"])
+    assert data[ROW_ID].tolist() == list(range(600))
+    assert sum(summary.label_counts.values()) == 600
+    assert summary.data_uri.startswith(f"s3://{config.artifacts.bucket}/fraud_test/runs/run-1/")
+
+
+def test_ingest_reads_csv_like_parquet(store, make_config, make_context) -> None:
+    parquet_cfg = make_config(source={"lookback_days": 2})
+    _seed(store, parquet_cfg, days=2)
+    csv_cfg = make_config(source={"lookback_days": 2, "format": "csv", "prefix": "csv/dt={date}/"})
+    _seed(store, csv_cfg, days=2, fmt="csv")
+    from_parquet, _ = read_snapshot(make_context(parquet_cfg))
+    from_csv, _ = read_snapshot(make_context(csv_cfg))
+    assert from_csv.shape == from_parquet.shape
+    assert (from_csv["is_fraud"].to_numpy() == from_parquet["is_fraud"].to_numpy()).all()
+    np.testing.assert_allclose(from_csv["f0"], from_parquet["f0"], rtol=1e-5)
+
+
+def test_ingest_reads_only_configured_columns(store, make_config, make_context) -> None:
+    config = make_config(
+        source={"lookback_days": 1},
+        features={"numeric": ["f0", "amount"], "categorical": ["channel"], "exclude": []},
+    )
+    _seed(store, config, days=1)
+    frame, _ = read_snapshot(make_context(config))
+    assert sorted(frame.columns) == sorted([ROW_ID, "f0", "amount", "channel", "is_fraud", "event_time"])
+
+
+def test_ingest_downcasts_floats_that_round_trip(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 1})
+    _seed(store, config, days=1)
+    frame, _ = read_snapshot(make_context(config))
+    assert frame["f0"].dtype == np.float32
+    assert frame["is_fraud"].dtype == np.int64  # the label is never narrowed
+
+
+def test_ingest_sample_fraction_keeps_class_shares(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 2})
+    _seed(store, config, days=2, spec=SyntheticSpec(rows=2000, positive_rate=0.1))
+    full = ingest(make_context(config, run_id="full"))
+    half = ingest(make_context(config, run_id="half", sample_fraction=0.5))
+    for label, count in full.label_counts.items():
+        assert abs(half.label_counts[label] - count / 2) <= 1
+
+
+def test_ingest_no_partitions_in_window(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 2})
+    _seed(store, config, days=1, end=RUN_DATE - dt.timedelta(days=10))
+    with pytest.raises(
+        IngestError, match=r"fraud/dt=\{date\}/: no parquet files in any partition from 2026-11-26 to 2026-11-27"
+    ):
+        ingest(make_context(config))
+
+
+def test_ingest_missing_bucket(store, make_config, make_context) -> None:
+    config = make_config(source={"bucket": "missing-bucket-xyz"})
+    with pytest.raises(StorageError, match="bucket 'missing-bucket-xyz' does not exist"):
+        ingest(make_context(config))
+
+
+def test_ingest_corrupt_parquet_names_the_object(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 1})
+    uri = f"s3://{config.source.bucket}/fraud/dt={RUN_DATE}/part-0.parquet"
+    store.put_bytes(uri, b"PAR1 garbage")
+    with pytest.raises(IngestError, match=rf"{uri}: cannot read parquet file"):
+        ingest(make_context(config))
+
+
+def test_ingest_missing_label_column_names_the_object(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 1})
+    frame = make_frame(SPEC, seed=1, day=RUN_DATE).drop(columns=["is_fraud"])
+    buf = io.BytesIO()
+    frame.to_parquet(buf, index=False)
+    uri = f"s3://{config.source.bucket}/fraud/dt={RUN_DATE}/part-0.parquet"
+    store.put_bytes(uri, buf.getvalue())
+    with pytest.raises(IngestError, match=rf"{uri}: label column 'is_fraud' is missing"):
+        ingest(make_context(config))
+
+
+def test_ingest_missing_configured_column_in_csv(store, make_config, make_context) -> None:
+    config = make_config(
+        source={"lookback_days": 1, "format": "csv"},
+        features={"numeric": ["f0", "nope"], "categorical": [], "exclude": []},
+    )
+    _seed(store, config, days=1, fmt="csv")
+    with pytest.raises(IngestError, match=r"part-0.csv: configured column\(s\) \['nope'\] are missing"):
+        ingest(make_context(config))
+
+
+def test_ingest_rerun_overwrites_its_own_outputs(store, make_config, make_context) -> None:
+    config = make_config(source={"lookback_days": 1})
+    _seed(store, config, days=1)
+    first = ingest(make_context(config))
+    second = ingest(make_context(config))
+    assert first == second
+    assert pd.DataFrame(store.get_frame(second.data_uri)).shape[0] == 300

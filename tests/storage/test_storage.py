@@ -1,0 +1,103 @@
+"""ObjectStore against the real local S3 server: errors name the object, conditional writes really race."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pandas as pd
+import pytest
+
+from imbalance_jobs.storage import ConditionalWriteFailed, ObjectStore, StorageError, join_uri, split_uri
+
+pytestmark = pytest.mark.integration
+
+
+def test_split_uri_rejects_non_s3() -> None:
+    with pytest.raises(StorageError, match="not an s3:// URI"):
+        split_uri("/tmp/x")
+
+
+def test_join_uri_keeps_single_slashes() -> None:
+    assert join_uri("s3://b/", "a/", "/c.json") == "s3://b/a/c.json"
+    assert join_uri("s3://b", "", "runs/") == "s3://b/runs/"
+
+
+def test_put_get_round_trip(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/x/y.json"
+    etag = store.put_json(uri, {"a": 1})
+    assert store.get_json(uri) == {"a": 1}
+    assert store.head(uri).etag == etag
+
+
+def test_frame_round_trip_keeps_dtypes(store: ObjectStore, buckets: dict[str, str]) -> None:
+    frame = pd.DataFrame({"a": [1.5, None], "b": ["x", "y"], "c": [1, 2]})
+    uri = f"s3://{buckets['artifacts']}/f.parquet"
+    store.put_frame(uri, frame)
+    back = store.get_frame(uri)
+    pd.testing.assert_frame_equal(back, frame)
+
+
+def test_missing_bucket_is_named(store: ObjectStore) -> None:
+    with pytest.raises(StorageError, match=r"s3://no-such-bucket-\w+/k: bucket 'no-such-bucket-\w+' does not exist"):
+        store.get_bytes(f"s3://no-such-bucket-{uuid.uuid4().hex[:6]}/k")
+
+
+def test_missing_object_is_named(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/nothing-here"
+    with pytest.raises(StorageError, match=rf"{uri}: object not found"):
+        store.get_bytes(uri)
+    assert store.head(uri) is None
+    assert store.get_with_etag(uri) is None
+
+
+def test_corrupt_parquet_is_named(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/bad.parquet"
+    store.put_bytes(uri, b"not parquet at all")
+    with pytest.raises(StorageError, match=rf"{uri}: cannot read parquet"):
+        store.get_frame(uri)
+
+
+def test_if_none_match_refuses_second_create(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/pointer.json"
+    store.put_json(uri, {"v": 1}, if_none_match=True)
+    with pytest.raises(ConditionalWriteFailed, match="conditional write lost"):
+        store.put_json(uri, {"v": 2}, if_none_match=True)
+    assert store.get_json(uri) == {"v": 1}
+
+
+def test_if_match_refuses_stale_etag(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/pointer.json"
+    first = store.put_json(uri, {"v": 1})
+    store.put_json(uri, {"v": 2}, if_match=first)
+    with pytest.raises(ConditionalWriteFailed):
+        store.put_json(uri, {"v": 3}, if_match=first)
+    assert store.get_json(uri) == {"v": 2}
+
+
+def test_concurrent_if_match_writes_have_one_winner(store: ObjectStore, buckets: dict[str, str]) -> None:
+    uri = f"s3://{buckets['artifacts']}/race.json"
+    etag = store.put_json(uri, {"v": 0})
+
+    def attempt(i: int) -> bool:
+        try:
+            store.put_json(uri, {"v": i}, if_match=etag)
+        except ConditionalWriteFailed:
+            return False
+        return True
+
+    with ThreadPoolExecutor(8) as pool:
+        wins = list(pool.map(attempt, range(1, 9)))
+    assert sum(wins) == 1
+    assert store.get_json(uri)["v"] == wins.index(True) + 1
+
+
+def test_list_and_delete_prefix(store: ObjectStore, buckets: dict[str, str]) -> None:
+    base = f"s3://{buckets['artifacts']}/runs/r1/"
+    for name in ("a", "b/c"):
+        store.put_bytes(base + name, b"1")
+    store.put_bytes(f"s3://{buckets['artifacts']}/runs/r10/a", b"1")
+    assert [o.uri for o in store.list(base)] == [base + "a", base + "b/c"]
+    assert store.delete_prefix(base) == 2
+    assert store.list(base) == []
+    assert len(store.list(f"s3://{buckets['artifacts']}/runs/")) == 1
