@@ -1,0 +1,140 @@
+"""Task bodies: each one rebuilds the run's context and makes one call into ``imbalance_jobs``.
+
+They take and return small JSON only (URIs, counts, metrics). Stage modules are imported inside the bodies so
+that parsing a DAG file never loads pandas, scikit-learn, torch or Great Expectations.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowSkipException
+
+from imbalance_dags.params import run_spec
+from imbalance_dags.runtime import run_context
+from imbalance_jobs.config import PipelineConfig
+
+__all__ = [
+    "REPORT_URI_KEY",
+    "VERSION_URI_KEY",
+    "alert_on_failure",
+    "choose_branch",
+    "evaluate",
+    "ingest",
+    "monitor",
+    "prepare",
+    "publish",
+    "select",
+    "split",
+    "train",
+    "validate",
+]
+
+REPORT_URI_KEY = "validation_report_uri"
+VERSION_URI_KEY = "published_version_uri"
+PUBLISH_TASK = "publish"
+REJECT_TASK = "record_rejection"
+
+
+def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
+    """Reject unknown or inconsistent conf; fix the run's data date and options for every later task."""
+    dag_run = context["dag_run"]
+    when = context.get("logical_date") or dag_run.run_after
+    user = getattr(dag_run, "triggering_user_name", None)
+    return run_spec(
+        config,
+        conf=dag_run.conf or {},
+        run_id=context["run_id"],
+        default_date=when.astimezone(dt.UTC).date(),
+        triggered_by=f"airflow:{user or dag_run.run_type}",
+    )
+
+
+def ingest(config: PipelineConfig, spec: dict[str, Any]) -> dict[str, Any]:
+    from imbalance_jobs.ingest import ingest as stage
+
+    return stage(run_context(config, spec)).to_json_dict()
+
+
+def validate(config: PipelineConfig, spec: dict[str, Any], ingested: dict[str, Any], ti: Any) -> dict[str, Any]:
+    """Publishes the report location first, so the extra link works when validation fails too."""
+    from imbalance_jobs.validation import validate as stage
+
+    ctx = run_context(config, spec)
+    ti.xcom_push(key=REPORT_URI_KEY, value=ctx.staging_uri("validation", "report.html"))
+    return stage(ctx, ingested["data_uri"]).to_json_dict()
+
+
+def split(config: PipelineConfig, spec: dict[str, Any], ingested: dict[str, Any]) -> dict[str, Any]:
+    from imbalance_jobs.split import split as stage
+
+    return stage(run_context(config, spec), ingested["data_uri"]).to_json_dict()
+
+
+def train(config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], candidate: str) -> dict[str, Any]:
+    """One candidate; skipped (not failed) when the run's conf picked other candidates."""
+    chosen = spec["options"]["candidates"]
+    if chosen is not None and candidate not in chosen:
+        raise AirflowSkipException(f"candidate '{candidate}' was not picked for this run (picked: {chosen})")
+    from imbalance_jobs.training import train_candidate
+
+    return train_candidate(run_context(config, spec), candidate, splits["train_uri"]).to_json_dict()
+
+
+def select(
+    config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], results: list[dict[str, Any]]
+) -> dict[str, Any]:
+    from imbalance_jobs.training import CandidateResult
+
+    from imbalance_jobs.selection import select as stage
+
+    trained = [CandidateResult.model_validate(r) for r in results if r is not None]
+    return stage(run_context(config, spec), trained, splits["validation_uri"]).to_json_dict()
+
+
+def evaluate(
+    config: PipelineConfig, spec: dict[str, Any], selection: dict[str, Any], splits: dict[str, Any]
+) -> dict[str, Any]:
+    from imbalance_jobs.scorecard import evaluate as stage
+    from imbalance_jobs.selection import SelectionSummary
+
+    chosen = SelectionSummary.model_validate(selection)
+    return stage(run_context(config, spec), chosen, splits["test_uri"]).to_json_dict()
+
+
+def choose_branch(spec: dict[str, Any], evaluation: dict[str, Any]) -> str:
+    """Publish only a promote verdict outside a dry run; anything else is recorded as a rejection."""
+    promote = evaluation["decision"] == "promote" and not spec["options"]["dry_run"]
+    return PUBLISH_TASK if promote else REJECT_TASK
+
+
+def publish(config: PipelineConfig, spec: dict[str, Any], evaluation: dict[str, Any], ti: Any) -> dict[str, Any]:
+    """Publish + move the champion (promote branch), or write ``rejection.json`` (the other branch)."""
+    from imbalance_jobs.publishing import publish as stage
+
+    summary = stage(run_context(config, spec), evaluation["verdict_uri"])
+    if summary.version_uri:
+        ti.xcom_push(key=VERSION_URI_KEY, value=summary.version_uri)
+    return summary.to_json_dict()
+
+
+def monitor(spec: dict[str, Any], ti: Any) -> dict[str, Any]:
+    """The run's outcome in one record; champion monitoring and recall alerts hook in here."""
+    outcome = ti.xcom_pull(task_ids=PUBLISH_TASK) or ti.xcom_pull(task_ids=REJECT_TASK) or {}
+    return {
+        "pipeline": spec["pipeline"],
+        "run_id": spec["run_id"],
+        "decision": outcome.get("decision"),
+        "promoted": bool(outcome.get("promoted")),
+        "version": outcome.get("version"),
+        "note": outcome.get("note"),
+    }
+
+
+def alert_on_failure(context: Any) -> dict[str, Any]:
+    """Reached when any task of the run failed: names the failed tasks (alert channels hook in here)."""
+    ti, dag_run = context["ti"], context["dag_run"]
+    states = ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id]).get(dag_run.run_id, {})
+    failed = sorted(task for task, state in states.items() if state in ("failed", "upstream_failed"))
+    return {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id, "failed_tasks": failed}
