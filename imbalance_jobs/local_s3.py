@@ -84,8 +84,11 @@ class LocalS3Server:
             f"-filer.port={ports[2]}",
             "-volume.max=0",
             "-master.volumeSizeLimitMB=256",
+            "-master.telemetry=false",
             "-s3",
             f"-s3.port={self.s3_port}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
         ]
 
     def start(self, *, timeout: float = 60.0, detach: bool = False) -> LocalS3Server:
