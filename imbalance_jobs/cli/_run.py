@@ -1,0 +1,139 @@
+"""``imbalance-jobs run`` and ``imbalance-jobs stage``: the nightly run, whole or one stage at a time."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import Any
+
+from imbalance_jobs.cli._common import emit_json, resolve_config, resolve_store
+from imbalance_jobs.context import RunContext, RunOptions
+from imbalance_jobs.pipeline import STAGES, RunSummary, run_pipeline, run_stage
+
+
+def add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("pipeline", help="config YAML path or pipeline name in configs/")
+    parser.add_argument(
+        "--date", type=dt.date.fromisoformat, default=None, help="newest partition day (YYYY-MM-DD; default today UTC)"
+    )
+    parser.add_argument("--run-id", default=None, help="run id (default: cli__<timestamp>); re-using one re-runs it")
+    parser.add_argument("--lookback-days", type=int, default=None, help="override source.lookback_days")
+    parser.add_argument("--candidates", default=None, help="comma-separated subset of candidate names")
+    parser.add_argument("--sample-fraction", type=float, default=1.0, help="stratified sample of rows for a quick run")
+    parser.add_argument("--dry-run", action="store_true", help="everything but publishing and moving the champion")
+    force = parser.add_mutually_exclusive_group()
+    force.add_argument(
+        "--force-promote", metavar="REASON", default=None, help="promote whatever the gate says (recorded)"
+    )
+    force.add_argument(
+        "--force-reject", metavar="REASON", default=None, help="reject whatever the gate says (recorded)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the machine-readable summary")
+
+
+def build_context(args: argparse.Namespace) -> RunContext:
+    config = resolve_config(args.pipeline)
+    now = dt.datetime.now(dt.UTC)
+    force = "promote" if args.force_promote else "reject" if args.force_reject else None
+    try:
+        options = RunOptions(
+            dry_run=args.dry_run,
+            sample_fraction=args.sample_fraction,
+            candidates=tuple(c.strip() for c in args.candidates.split(",") if c.strip()) if args.candidates else None,
+            lookback_days=args.lookback_days,
+            force=force,
+            force_reason=args.force_promote or args.force_reject,
+            triggered_by="cli",
+        )
+    except ValueError as exc:
+        raise SystemExit(f"imbalance-jobs: error: {exc}") from None
+    return RunContext(
+        config=config,
+        run_id=args.run_id or f"cli__{now:%Y%m%dT%H%M%S}",
+        run_date=args.date or now.date(),
+        store=resolve_store(),
+        options=options,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    ctx = build_context(args)
+    quiet = args.json
+    if not quiet:
+        print(
+            f"{ctx.config.name}: run {ctx.run_id} for {ctx.run_date} ({ctx.lookback_days} day window)", file=sys.stderr
+        )
+    summary = run_pipeline(ctx, on_stage=None if quiet else _progress)
+    if args.json:
+        emit_json(summary.to_json_dict())
+    else:
+        print(render_run(summary))
+    return 0
+
+
+def cmd_stage(args: argparse.Namespace) -> int:
+    ctx = build_context(args)
+    if args.run_id is None:
+        raise SystemExit("imbalance-jobs: error: stage needs --run-id (the run whose earlier stages it continues)")
+    result = run_stage(ctx, args.stage)
+    body = [r.to_json_dict() for r in result] if isinstance(result, list) else result.to_json_dict()
+    emit_json(body)
+    return 0
+
+
+def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("stage", choices=STAGES)
+    add_run_arguments(parser)
+
+
+def _progress(stage: str, event: str, seconds: float | None) -> None:
+    if event == "start":
+        print(f"  {stage:<9} ...", file=sys.stderr, flush=True)
+    else:
+        print(f"  {stage:<9} done in {seconds:.1f}s", file=sys.stderr, flush=True)
+
+
+def render_run(summary: RunSummary) -> str:
+    """The readable end-of-run report."""
+    s = summary.stages
+    lines = [f"{summary.pipeline} · run {summary.run_id} · data up to {summary.run_date}"]
+    add = lines.append
+    ing = s["ingest"]
+    add(
+        f"  ingest    {ing['rows']} rows from {ing['objects']} file(s), {len(ing['days'])} day(s); classes {ing['label_counts']}"
+    )
+    val = s["validate"]
+    add(f"  validate  passed; {len(val['warnings'])} warning(s){_list(val['warnings'])}")
+    spl = s["split"]
+    add(f"  split     {spl['method']}: " + ", ".join(f"{k} {sum(v.values())}" for k, v in spl["counts"].items()))
+    add("  train     " + _leaderboard(s["train"]))
+    sel = s["select"]
+    cal = sel["calibration"]
+    brier = f" (Brier {cal['brier_before']:.4f} -> {cal['brier_after']:.4f})" if "brier_before" in cal else ""
+    thr = "argmax" if sel["threshold"] is None else f"{sel['threshold']:.4f}"
+    add(f"  select    {sel['candidate']}; threshold {thr}; calibration {cal['method']}{brier}")
+    add(f"  evaluate  {s['evaluate']['summary']}")
+    pub = s["publish"]
+    add(f"  publish   {'version ' + pub['version'] + ' is now champion' if pub['promoted'] else pub['note']}")
+    add(f"  verdict   {s['evaluate']['verdict_uri']}")
+    add(
+        f"  time      {sum(summary.seconds.values()):.1f}s ("
+        + ", ".join(f"{k} {v:.1f}s" for k, v in summary.seconds.items())
+        + ")"
+    )
+    return "\n".join(lines)
+
+
+def _leaderboard(results: list[dict[str, Any]]) -> str:
+    parts = []
+    for r in sorted(results, key=lambda r: -(r["cv_mean"] if r["cv_mean"] is not None else -1)):
+        if r["status"] == "ok":
+            parts.append(f"{r['name']} {r['cv_mean']:.4f}±{r['cv_std']:.4f}")
+        else:
+            parts.append(f"{r['name']} FAILED ({r['error']})")
+    return "; ".join(parts)
+
+
+def _list(items: list[str]) -> str:
+    return "".join(f"\n            - {w}" for w in items)
