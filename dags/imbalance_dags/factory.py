@@ -3,7 +3,8 @@
 Shape (each arrow passes a small JSON summary, never data)::
 
     prepare -> ingest -> validate -> split -> train[candidate] (+ train_gpu[candidate]) -> select -> evaluate
-      -> decide -> publish | record_rejection -> monitor          every task -> alert_on_failure (one failed)
+      -> decide -> publish | record_rejection -> monitor
+    every task but monitor -> alert_on_failure (trigger rule one_failed; monitor stays a leaf for the run state)
 
 Training is mapped, one task instance per candidate, labelled with the candidate's name; torch candidates run
 in ``train_gpu`` on the config's GPU queue and pool. Branching happens after the map is reduced by ``select``.
@@ -55,7 +56,7 @@ def build_dag(config: PipelineConfig, *, source: Path) -> DAG:
         default_args={"owner": config.airflow.owner, "retries": 0},
     ) as dag:
         _wire(config)
-        _watch(list(dag.tasks))
+        _watch([t for t in dag.tasks if t.task_id != tasks.MONITOR_TASK])
     return dag
 
 
@@ -135,7 +136,7 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
     def publish(spec: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
         return tasks.publish(config, spec, evaluation, get_current_context()["ti"])
 
-    @task(task_id="monitor", trigger_rule="none_failed_min_one_success", **io)
+    @task(task_id=tasks.MONITOR_TASK, trigger_rule="none_failed_min_one_success", **io)
     def monitor(spec: dict[str, Any]) -> dict[str, Any]:
         return tasks.monitor(spec, get_current_context()["ti"])
 
@@ -150,7 +151,11 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
 
 
 def _watch(pipeline_tasks: list[Any]) -> None:
-    """A watcher downstream of every task: runs only when one failed, so the alert path is always reached."""
+    """A watcher downstream of every pipeline task: runs only when one failed, so the alert path is reached.
+
+    ``monitor`` stays a leaf (not upstream of the watcher) so that a failed or upstream-failed run is marked
+    failed: Airflow derives the run state from its leaves, and the watcher itself succeeds.
+    """
 
     @task(task_id="alert_on_failure", trigger_rule="one_failed")
     def alert_on_failure() -> dict[str, Any]:

@@ -35,6 +35,7 @@ REPORT_URI_KEY = "validation_report_uri"
 VERSION_URI_KEY = "published_version_uri"
 PUBLISH_TASK = "publish"
 REJECT_TASK = "record_rejection"
+MONITOR_TASK = "monitor"
 
 
 def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
@@ -85,9 +86,8 @@ def train(config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], 
 def select(
     config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], results: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    from imbalance_jobs.training import CandidateResult
-
     from imbalance_jobs.selection import select as stage
+    from imbalance_jobs.training import CandidateResult
 
     trained = [CandidateResult.model_validate(r) for r in results if r is not None]
     return stage(run_context(config, spec), trained, splits["validation_uri"]).to_json_dict()

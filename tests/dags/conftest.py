@@ -3,15 +3,34 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from imbalance_jobs.local_s3 import LocalS3Server
 from tests.conftest import REPO
 from tests.dags.airflow_env import DAGS, connection_env  # configures Airflow on import: keep before airflow
+
+
+class IsolatedS3Server(LocalS3Server):
+    """SeaweedFS with its Iceberg and Lance listeners off: their fixed ports (8181, 9101) collide whenever a
+    second server runs on the machine (the demo, another test session), which kills the newer one at start."""
+
+    def command(self) -> list[str]:
+        return [*super().command(), "-s3.port.iceberg=0", "-s3.port.lance=0"]
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3Server]:
+    """Overrides the root fixture for the Airflow tests only (see :class:`IsolatedS3Server`)."""
+    server = IsolatedS3Server(tmp_path_factory.mktemp("seaweedfs-airflow"))
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -59,3 +78,122 @@ def write_config(configs_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+RUN_DAY = "2026-11-27"
+FAST_CANDIDATES = [
+    {"name": "logreg", "model": "logistic_regression"},
+    {
+        "name": "logreg_balanced",
+        "model": "logistic_regression",
+        "imbalance": "class_weight",
+        "imbalance_params": {"class_weight": "balanced"},
+    },
+]
+
+
+def fast_example_config(source: str, artifacts: str, **overrides: Any) -> dict[str, Any]:
+    """configs/fraud.yaml on the given buckets, sized for a few hundred rows a day and two quick candidates."""
+    from tests.conftest import merge
+
+    data = example_config("fraud")
+    data["training"]["candidates"] = copy.deepcopy(FAST_CANDIDATES)
+    fast = {
+        "source": {"bucket": source, "lookback_days": 3},
+        "artifacts": {"bucket": artifacts},
+        "validation": {"min_rows": 300, "min_minority_count": 20},
+        "evaluation": {"bootstrap_samples": 200},
+        # A first run promotes whatever clears a low bar; scenarios that need a rejection raise it.
+        "gate": {"min_test_positives": 5, "min_average_precision": 0.05, "min_recall": 0.0},
+    }
+    return merge(merge(data, fast), overrides)
+
+
+class DagRunner:
+    """Runs the repository's DAG for one config with ``dag.test()``; each scenario gets fresh buckets."""
+
+    def __init__(self, store: Any, configs: Path):
+        self.store, self.configs = store, configs
+
+    def buckets(self) -> tuple[str, str]:
+        import uuid
+
+        suffix = uuid.uuid4().hex[:10]
+        names = (f"src-{suffix}", f"art-{suffix}")
+        for name in names:
+            self.store.ensure_bucket(name)
+        return names
+
+    def seed(self, data: dict[str, Any]) -> None:
+        import datetime as dt
+
+        from imbalance_jobs.cli._local import seed_pipeline
+        from imbalance_jobs.config import PipelineConfig
+
+        config = PipelineConfig.model_validate(data)
+        end = dt.date.fromisoformat(RUN_DAY)
+        seed_pipeline(self.store, config, end_day=end, days=config.source.lookback_days, rows=500)
+
+    def run(self, data: dict[str, Any], conf: dict[str, Any] | None = None) -> FinishedRun:
+        """``dag.test()`` with no logical date, as the UI and REST API trigger runs; returns a snapshot.
+
+        The next ``dag.test()`` of the same DAG clears earlier task instances, so states and XComs are copied now.
+        """
+        for old in self.configs.glob("*.yaml"):
+            old.unlink()
+        (self.configs / f"{data['name']}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+        dag = load_bag().dags[f"retrain_{data['name']}"]
+        return FinishedRun.of(dag.test(logical_date=None, run_conf={"data_date": RUN_DAY, **(conf or {})}))
+
+    def scenario(
+        self, conf: dict[str, Any] | None = None, *, seed: bool = True, **overrides: Any
+    ) -> tuple[dict, FinishedRun]:
+        data = fast_example_config(*self.buckets(), **overrides)
+        if seed:
+            self.seed(data)
+        return data, self.run(data, conf)
+
+
+@pytest.fixture(scope="module")
+def dag_runner(
+    airflow_db: None, s3_server: Any, store: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DagRunner]:
+    """A runner with the S3 connection and a private configs folder set for the whole module."""
+    settings = s3_server.settings
+    configs = tmp_path_factory.mktemp("configs")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in connection_env(
+            settings.endpoint_url, settings.access_key_id, settings.secret_access_key
+        ).items():
+            patch.setenv(key, value)
+        patch.setenv("IMBALANCE_CONFIGS_DIR", str(configs))
+        yield DagRunner(store, configs)
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """What a test needs from a finished DAG run: its id and state, task states and every XCom."""
+
+    run_id: str
+    state: str
+    states: dict[str, str]
+    xcoms: dict[tuple[str, str], Any]
+
+    @classmethod
+    def of(cls, dag_run: Any) -> FinishedRun:
+        from airflow.models.xcom import XComModel
+        from airflow.utils.session import create_session
+        from sqlalchemy import select
+
+        states = {}
+        for ti in dag_run.get_task_instances():
+            key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.rendered_map_index}]"
+            states[key] = str(getattr(ti.state, "value", ti.state))
+        with create_session() as session:
+            query = select(XComModel).where(XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)
+            rows = session.scalars(query.where(XComModel.map_index < 0)).all()
+            xcoms = {(r.task_id, r.key): XComModel.deserialize_value(r) for r in rows}
+        return cls(dag_run.run_id, str(getattr(dag_run.state, "value", dag_run.state)), states, xcoms)
+
+    def xcom(self, task_id: str, key: str = "return_value") -> Any:
+        return self.xcoms.get((task_id, key))

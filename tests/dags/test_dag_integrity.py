@@ -136,7 +136,9 @@ def test_branch_follows_the_reduced_map(repo_bag: Any) -> None:
     dag = repo_bag.dags["retrain_fraud"]
     assert dag.get_task("decide").downstream_task_ids >= {"publish", "record_rejection"}
     assert "select" in dag.get_task("evaluate").upstream_task_ids
-    assert dag.get_task("alert_on_failure").upstream_task_ids == {t.task_id for t in dag.tasks} - {"alert_on_failure"}
+    watched = {t.task_id for t in dag.tasks} - {"alert_on_failure", "monitor"}
+    assert dag.get_task("alert_on_failure").upstream_task_ids == watched
+    assert {t.task_id for t in dag.leaves} == {"alert_on_failure", "monitor"}
 
 
 def test_validate_and_publish_carry_object_store_links(repo_bag: Any) -> None:

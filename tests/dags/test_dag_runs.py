@@ -1,0 +1,149 @@
+"""``dag.test()`` runs of the example pipeline against the real local S3 server: every way a run can end.
+
+Each scenario is one DAG run (module-scoped, fresh buckets); the tests below assert one behaviour each on it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from imbalance_jobs.config import PipelineConfig
+from imbalance_jobs.context import PipelineLayout
+from tests.dags.conftest import DagRunner, FinishedRun
+
+pytestmark = [pytest.mark.airflow, pytest.mark.integration]
+STRICT_GATE = {"gate": {"min_average_precision": 0.999}}
+Run = tuple[dict[str, Any], FinishedRun]
+
+
+def layout(data: dict[str, Any]) -> PipelineLayout:
+    return PipelineLayout(PipelineConfig.model_validate(data))
+
+
+def versions(store: Any, data: dict[str, Any]) -> list[str]:
+    return [o.uri for o in store.list(layout(data).versions_prefix)]
+
+
+@pytest.fixture(scope="module")
+def promoted(dag_runner: DagRunner) -> Run:
+    return dag_runner.scenario()
+
+
+@pytest.fixture(scope="module")
+def rejected(dag_runner: DagRunner) -> Run:
+    return dag_runner.scenario(**STRICT_GATE)
+
+
+@pytest.fixture(scope="module")
+def dry_run(dag_runner: DagRunner) -> Run:
+    return dag_runner.scenario({"dry_run": True, "candidates": ["logreg"], "sample_fraction": 0.6})
+
+
+@pytest.fixture(scope="module")
+def invalid_data(dag_runner: DagRunner) -> Run:
+    return dag_runner.scenario(validation={"min_rows": 1_000_000})
+
+
+@pytest.fixture(scope="module")
+def forced(dag_runner: DagRunner) -> Run:
+    return dag_runner.scenario(
+        {"force": "promote", "force_reason": "INC-42: gate mis-set, approved by on-call"}, **STRICT_GATE
+    )
+
+
+def test_first_run_promotes_and_moves_the_champion(promoted: Run, store: Any) -> None:
+    data, dag_run = promoted
+    got = dag_run.states
+    assert dag_run.state == "success", (got, dag_run.xcom("evaluate"))
+    assert (got["publish"], got["record_rejection"], got["alert_on_failure"]) == ("success", "skipped", "skipped")
+    summary = dag_run.xcom("publish")
+    assert summary["promoted"] is True
+    assert store.get_json(layout(data).champion_uri)["version"] == summary["version"]
+    assert dag_run.xcom("monitor")["version"] == summary["version"]
+
+
+def test_training_is_one_task_instance_per_candidate_labelled_by_name(promoted: Run) -> None:
+    got = promoted[1].states
+    assert {k: v for k, v in got.items() if k.startswith("train")} == {
+        "train[logreg]": "success",
+        "train[logreg_balanced]": "success",
+    }
+
+
+def test_extra_links_point_at_the_published_version_and_the_report(promoted: Run) -> None:
+    data, dag_run = promoted
+    version = dag_run.xcom("publish")["version"]
+    bucket = data["artifacts"]["bucket"]
+    assert dag_run.xcom("publish", "_link_PublishedVersionLink").endswith(f"/{bucket}?prefix=fraud/versions/{version}/")
+    assert dag_run.xcom("validate", "_link_ValidationReportLink").endswith("/validation/report.html")
+
+
+def test_xcom_carries_small_summaries_only(promoted: Run) -> None:
+    for task_id in ("prepare", "ingest", "validate", "split", "select", "evaluate", "publish", "monitor"):
+        assert len(json.dumps(promoted[1].xcom(task_id))) < 20_000, task_id
+
+
+def test_gate_rejection_is_recorded_and_nothing_is_published(rejected: Run, store: Any) -> None:
+    data, dag_run = rejected
+    got = dag_run.states
+    assert dag_run.state == "success", got
+    assert (got["publish"], got["record_rejection"]) == ("skipped", "success")
+    assert dag_run.xcom("evaluate")["decision"] == "reject"
+    assert versions(store, data) == []
+    assert not store.exists(layout(data).champion_uri)
+    assert store.get_json(layout(data).run_uri(dag_run.run_id, "rejection.json"))["decision"] == "reject"
+
+
+def test_dry_run_publishes_nothing(dry_run: Run, store: Any) -> None:
+    data, dag_run = dry_run
+    got = dag_run.states
+    assert dag_run.state == "success", got
+    assert dag_run.xcom("evaluate")["decision"] == "promote"
+    assert (got["publish"], got["record_rejection"]) == ("skipped", "success")
+    assert dag_run.xcom("record_rejection")["note"].startswith("dry run")
+    assert versions(store, data) == []
+    assert not store.exists(layout(data).champion_uri)
+
+
+def test_candidate_subset_skips_the_others_and_sampling_shrinks_the_data(dry_run: Run, promoted: Run) -> None:
+    got = dry_run[1].states
+    assert (got.get("train[logreg]"), got.get("train[logreg_balanced]")) == ("success", "skipped"), got
+    assert dry_run[1].xcom("ingest")["rows"] < 0.7 * promoted[1].xcom("ingest")["rows"]
+
+
+def test_validation_failure_fails_the_run_at_validate_and_reaches_the_alert(invalid_data: Run) -> None:
+    dag_run = invalid_data[1]
+    got = dag_run.states
+    assert dag_run.state == "failed", got
+    assert (got["validate"], got["split"], got["publish"]) == ("failed", "upstream_failed", "upstream_failed")
+    assert got["alert_on_failure"] == "success"
+    assert "validate" in dag_run.xcom("alert_on_failure")["failed_tasks"]
+
+
+def test_validation_failure_publishes_nothing_but_keeps_the_report(invalid_data: Run, store: Any) -> None:
+    data, dag_run = invalid_data
+    assert versions(store, data) == []
+    assert not store.exists(layout(data).champion_uri)
+    assert store.exists(dag_run.xcom("validate", "validation_report_uri"))
+    assert dag_run.xcom("validate", "_link_ValidationReportLink")
+
+
+def test_forced_promote_overrides_the_gate_and_records_the_reason(forced: Run, store: Any) -> None:
+    data, dag_run = forced
+    got = dag_run.states
+    assert dag_run.state == "success", got
+    assert got["publish"] == "success"
+    verdict = store.get_json(dag_run.xcom("evaluate")["verdict_uri"])
+    assert verdict["forced"] is True
+    assert "INC-42" in verdict["force_reason"]
+    assert store.get_json(layout(data).champion_uri)["version"] == dag_run.xcom("publish")["version"]
+
+
+def test_unknown_conf_key_fails_the_first_task(dag_runner: DagRunner) -> None:
+    _, dag_run = dag_runner.scenario({"dryrun": True}, seed=False)
+    got = dag_run.states
+    assert dag_run.state == "failed", got
+    assert (got["prepare"], got["ingest"], got["alert_on_failure"]) == ("failed", "upstream_failed", "success")
