@@ -11,11 +11,14 @@ from typing import Any
 
 import pytest
 import yaml
+from threadpoolctl import threadpool_limits
 
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext, RunOptions
 from imbalance_jobs.local_s3 import LocalS3Server
+from imbalance_jobs.pipeline import RunSummary, run_pipeline
 from imbalance_jobs.storage import ObjectStore
+from imbalance_jobs.synthetic import SyntheticSpec, write_partitions
 
 REPO = Path(__file__).resolve().parents[1]
 RUN_DATE = dt.date(2026, 11, 27)
@@ -35,6 +38,25 @@ BASE_CONFIG: dict[str, Any] = {
     "evaluation": {"bootstrap_samples": 200},
     "gate": {"min_test_positives": 10},
 }
+
+
+QUICK: dict[str, Any] = {
+    "source": {"lookback_days": 3},
+    "training": {
+        "cv_folds": 3,
+        "candidates": [{"name": "hgb", "model": "hist_gradient_boosting", "model_params": {"max_iter": 30}}],
+    },
+    "gate": {"min_test_positives": 10},
+}
+"""A one-candidate config small enough for whole-run tests (seconds per run)."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_openmp_thread() -> Iterator[None]:
+    """Tests share two cores with a server process: OpenMP spin-waiting under contention makes
+    HistGradientBoosting fits up to 100x slower, so every test runs native thread pools single-threaded."""
+    with threadpool_limits(limits=1):
+        yield
 
 
 @pytest.fixture(scope="session")
@@ -96,3 +118,37 @@ def make_context(store: ObjectStore) -> Callable[..., RunContext]:
 def write_yaml(path: Path, data: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def seed(store: ObjectStore, config: PipelineConfig, *, end: dt.date = RUN_DATE, days: int = 3, **spec: Any) -> None:
+    """Write ``days`` synthetic partitions for ``config`` ending at ``end``; ``spec`` overrides SyntheticSpec."""
+    write_partitions(
+        store,
+        bucket=config.source.bucket,
+        prefix=config.source.prefix,
+        pipeline=config.name,
+        end_day=end,
+        days=days,
+        spec=SyntheticSpec(**{"rows": 400, "positive_rate": 0.08, **spec}),
+        seed=3,
+    )
+
+
+@pytest.fixture
+def quick_config(make_config: Callable[..., PipelineConfig]) -> Callable[..., PipelineConfig]:
+    """Like make_config, starting from QUICK."""
+
+    def build(**overrides: Any) -> PipelineConfig:
+        return make_config(**merge(QUICK, overrides))
+
+    return build
+
+
+@pytest.fixture
+def run(make_context: Callable[..., RunContext]) -> Callable[..., RunSummary]:
+    """Run the whole pipeline for a config; keyword arguments become RunOptions."""
+
+    def go(config: PipelineConfig, run_id: str, *, run_date: dt.date = RUN_DATE, **options: Any) -> RunSummary:
+        return run_pipeline(make_context(config, run_id=run_id, run_date=run_date, **options))
+
+    return go
