@@ -25,6 +25,7 @@ from imbalance_jobs.config._schema import (
     ThresholdConfig,
     TrainingConfig,
     ValidationConfig,
+    default_candidates,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "TrainingConfig",
     "ValidationConfig",
     "config_hash",
+    "default_candidates",
     "load_config",
     "parse_config",
 ]

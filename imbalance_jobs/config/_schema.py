@@ -223,12 +223,39 @@ class CandidateConfig(_Model):
         return self.model in TORCH_MODEL_NAMES
 
 
+def default_candidates() -> list[CandidateConfig]:
+    """The sweep used when a config lists no candidates: the sensible default (HistGradientBoosting, no
+    resampling) against weighting, oversampling and undersampling; resampling is a candidate, never assumed."""
+    return [
+        CandidateConfig(name="hgb", model="hist_gradient_boosting"),
+        CandidateConfig(
+            name="hgb_balanced",
+            model="hist_gradient_boosting",
+            imbalance="class_weight",
+            imbalance_params={"class_weight": "balanced"},
+        ),
+        CandidateConfig(
+            name="logreg_smote",
+            model="logistic_regression",
+            imbalance="smote",
+            imbalance_params={"sampling_strategy": 0.3},
+        ),
+        CandidateConfig(
+            name="rf_under",
+            model="random_forest",
+            model_params={"n_estimators": 200, "min_samples_leaf": 2},
+            imbalance="random_under",
+            imbalance_params={"sampling_strategy": 0.25},
+        ),
+    ]
+
+
 class TrainingConfig(_Model):
     """Candidates are compared by stratified k-fold cross-validated ``selection_metric`` on training rows."""
 
     cv_folds: int = Field(default=5, ge=2, le=20)
     selection_metric: Literal["average_precision", "roc_auc", "neg_log_loss"] = "average_precision"
-    candidates: list[CandidateConfig] = Field(min_length=1)
+    candidates: list[CandidateConfig] = Field(default_factory=default_candidates, min_length=1)
 
     @field_validator("candidates")
     @classmethod
@@ -346,7 +373,7 @@ class PipelineConfig(_Model):
     features: FeaturesConfig = FeaturesConfig()
     validation: ValidationConfig = ValidationConfig()
     split: SplitConfig = SplitConfig()
-    training: TrainingConfig
+    training: TrainingConfig = TrainingConfig()
     threshold: ThresholdConfig = ThresholdConfig()
     calibration: CalibrationConfig = CalibrationConfig()
     evaluation: EvaluationConfig = EvaluationConfig()

@@ -91,7 +91,7 @@ MALFORMED = {
         {"label": {"classes": ["a", "b", "c"], "positive": "c"}, "calibration": {"method": "sigmoid"}},
         r"calibration.method 'sigmoid' is for binary labels",
     ),
-    "missing_training": ({"training": None}, r"training .*Input should be a valid dictionary"),
+    "null_training": ({"training": None}, r"training .*Input should be a valid dictionary"),
 }
 
 
@@ -130,3 +130,10 @@ def test_parse_config_rejects_non_mapping() -> None:
 def test_load_config_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope.yaml > cannot read file"):
         load_config(tmp_path / "nope.yaml")
+
+
+def test_training_defaults_to_the_default_candidate_sweep() -> None:
+    data = {k: v for k, v in BASE_CONFIG.items() if k != "training"}
+    config = parse_config(_yaml(data))
+    assert [c.name for c in config.training.candidates] == ["hgb", "hgb_balanced", "logreg_smote", "rf_under"]
+    assert config.training.candidates[0].imbalance == "none"
