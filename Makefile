@@ -1,5 +1,5 @@
 # One-command entry points. Everything installs into .venv from the pinned requirements.
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
