@@ -12,6 +12,7 @@ import secrets
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
@@ -47,6 +48,18 @@ def base_env(home: Path, *, db_url: str | None = None) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
     }
+
+
+def isolated_s3_server(data_dir: Path) -> Any:
+    """A local SeaweedFS server with its Iceberg and Lance listeners off: their fixed ports (8181, 9101) collide
+    whenever a second server runs on the machine (the demo, another test session), killing the newer one."""
+    from imbalance_jobs.local_s3 import LocalS3Server
+
+    class IsolatedS3Server(LocalS3Server):
+        def command(self) -> list[str]:
+            return [*super().command(), "-s3.port.iceberg=0", "-s3.port.lance=0"]
+
+    return IsolatedS3Server(data_dir)
 
 
 def connection_env(endpoint_url: str, access_key: str, secret_key: str, conn_id: str = CONN_ID) -> dict[str, str]:

@@ -12,22 +12,14 @@ import pytest
 import yaml
 
 from imbalance_jobs.local_s3 import LocalS3Server
-from tests.conftest import REPO
-from tests.dags.airflow_env import DAGS, connection_env  # configures Airflow on import: keep before airflow
-
-
-class IsolatedS3Server(LocalS3Server):
-    """SeaweedFS with its Iceberg and Lance listeners off: their fixed ports (8181, 9101) collide whenever a
-    second server runs on the machine (the demo, another test session), which kills the newer one at start."""
-
-    def command(self) -> list[str]:
-        return [*super().command(), "-s3.port.iceberg=0", "-s3.port.lance=0"]
+from tests.dags.airflow_env import DAGS, connection_env, isolated_s3_server  # configures Airflow on import
+from tests.dags.pipelines import RUN_DAY, fast_example_config
 
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3Server]:
-    """Overrides the root fixture for the Airflow tests only (see :class:`IsolatedS3Server`)."""
-    server = IsolatedS3Server(tmp_path_factory.mktemp("seaweedfs-airflow"))
+    """Overrides the root fixture for the Airflow tests only (see :func:`isolated_s3_server`)."""
+    server = isolated_s3_server(tmp_path_factory.mktemp("seaweedfs-airflow"))
     server.start()
     yield server
     server.stop()
@@ -56,10 +48,6 @@ def configs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-def example_config(name: str = "fraud") -> dict[str, Any]:
-    return yaml.safe_load((REPO / "configs" / f"{name}.yaml").read_text())
-
-
 @pytest.fixture
 def s3_connection(s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """The pipelines' ``imbalance_s3`` connection, pointing at the session's real S3 server."""
@@ -78,35 +66,6 @@ def write_config(configs_dir: Path) -> Callable[..., Path]:
         return path
 
     return write
-
-
-RUN_DAY = "2026-11-27"
-FAST_CANDIDATES = [
-    {"name": "logreg", "model": "logistic_regression"},
-    {
-        "name": "logreg_balanced",
-        "model": "logistic_regression",
-        "imbalance": "class_weight",
-        "imbalance_params": {"class_weight": "balanced"},
-    },
-]
-
-
-def fast_example_config(source: str, artifacts: str, **overrides: Any) -> dict[str, Any]:
-    """configs/fraud.yaml on the given buckets, sized for a few hundred rows a day and two quick candidates."""
-    from tests.conftest import merge
-
-    data = example_config("fraud")
-    data["training"]["candidates"] = copy.deepcopy(FAST_CANDIDATES)
-    fast = {
-        "source": {"bucket": source, "lookback_days": 3},
-        "artifacts": {"bucket": artifacts},
-        "validation": {"min_rows": 300, "min_minority_count": 20},
-        "evaluation": {"bootstrap_samples": 200},
-        # A first run promotes whatever clears a low bar; scenarios that need a rejection raise it.
-        "gate": {"min_test_positives": 5, "min_average_precision": 0.05, "min_recall": 0.0},
-    }
-    return merge(merge(data, fast), overrides)
 
 
 class DagRunner:

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from imbalance_jobs.cli import main
-from tests.dags.conftest import RUN_DAY, DagRunner, fast_example_config
+from tests.dags.conftest import DagRunner
+from tests.dags.pipelines import RUN_DAY, fast_example_config
 
 pytestmark = [pytest.mark.airflow, pytest.mark.integration]
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
-from tests.dags.conftest import example_config, load_bag
+from tests.dags.conftest import load_bag
+from tests.dags.pipelines import example_config
 
 pytestmark = pytest.mark.airflow
 

@@ -1,0 +1,1 @@
+"""Developer entry points run with ``python -m scripts.<name>`` (see the Makefile)."""
