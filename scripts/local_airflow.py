@@ -234,10 +234,13 @@ def migrate(env: Mapping[str, str], logs: Path) -> None:
     airflow_cli(["pools", "set", "gpu", "1", "GPU slots for torch candidates"], env, logs / "migrate.log")
 
 
+def component_args(name: str, port: int) -> list[str]:
+    """The ``airflow`` arguments of one component; the API listens on loopback only."""
+    return [name, "--host", "127.0.0.1", "--port", str(port)] if name == "api-server" else [name]
+
+
 def start_all(env: Mapping[str, str], port: int, logs: Path) -> list[Component]:
-    return [
-        start(name, [name, "--port", str(port)] if name == "api-server" else [name], env, logs) for name in COMPONENTS
-    ]
+    return [start(name, component_args(name, port), env, logs) for name in COMPONENTS]
 
 
 def serve(components: Sequence[Component], banner_text: str, port: int) -> int:
