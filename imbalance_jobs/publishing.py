@@ -75,52 +75,40 @@ def publish(ctx: RunContext, verdict_uri: str) -> PublishSummary:
     """Stage: publish the version and move the pointer when the verdict says promote; otherwise record why not."""
     verdict = ctx.store.get_json(verdict_uri)
     decision = verdict["decision"]
-    champion_before = verdict["champion"]["version"] if verdict["champion"] else None
+    before = verdict["champion"]["version"] if verdict["champion"] else None
+    summary = PublishSummary(
+        decision=decision,
+        published=False,
+        promoted=False,
+        version=None,
+        version_uri=None,
+        champion_before=before,
+        champion_after=before,
+        note=f"not promoted ({decision}): " + "; ".join(verdict["reasons"]),
+    )
+    if ctx.options.dry_run:
+        summary = summary.model_copy(update={"note": "dry run: nothing published"})
     if decision != "promote" or ctx.options.dry_run:
-        note = (
-            "dry run: nothing published"
-            if ctx.options.dry_run
-            else f"not promoted ({decision}): " + "; ".join(verdict["reasons"])
-        )
-        ctx.store.put_json(
-            ctx.staging_uri("rejection.json"), {"decision": decision, "note": note, "verdict": verdict_uri}
-        )
-        return PublishSummary(
-            decision=decision,
-            published=False,
-            promoted=False,
-            version=None,
-            version_uri=None,
-            champion_before=champion_before,
-            champion_after=champion_before,
-            note=note,
-        )
+        record = {"decision": decision, "note": summary.note, "verdict": verdict_uri}
+        ctx.store.put_json(ctx.staging_uri("rejection.json"), record)
+        return summary
     from imbalance_jobs.versions import write_version
 
     version = version_id(dt.datetime.fromisoformat(verdict["created_at"]), ctx.run_id)
     prefix = write_version(ctx, version, verdict)
-    expected = verdict["champion"]["etag"] if verdict["champion"] else None
     move_champion(
         ctx.store,
         ctx.layout,
         to_version=version,
-        expected_etag=expected,
-        expected_version=champion_before,
+        expected_etag=verdict["champion"]["etag"] if verdict["champion"] else None,
+        expected_version=before,
         action="promote",
         reason="; ".join(verdict["reasons"]),
         run_id=ctx.run_id,
         actor=ctx.options.triggered_by,
     )
-    return PublishSummary(
-        decision=decision,
-        published=True,
-        promoted=True,
-        version=version,
-        version_uri=prefix,
-        champion_before=champion_before,
-        champion_after=version,
-        note=verdict["summary"],
-    )
+    update = {"published": True, "promoted": True, "version": version, "version_uri": prefix}
+    return summary.model_copy(update={**update, "champion_after": version, "note": verdict["summary"]})
 
 
 def move_champion(
@@ -156,11 +144,21 @@ def move_champion(
     except ConditionalWriteFailed as exc:
         now_champ = read_champion(store, layout)
         current = now_champ.version if now_champ else None
+        if now_champ and current == to_version and run_id and now_champ.record.get("run_id") == run_id:
+            return _ensure_history(store, layout, now_champ.record)  # a retry of this very promotion
         raise PromotionRejected(
             f"{layout.champion_uri}: champion changed from {expected_version or 'none'} to {current} while this "
             f"run was deciding; {to_version} stays published but not champion. Re-run to compare against {current}."
         ) from exc
-    history_uri = join_uri(layout.history_prefix, f"{now:%Y%m%dT%H%M%S%fZ}-{to_version}.json")
+    return _ensure_history(store, layout, record)
+
+
+def _ensure_history(store: ObjectStore, layout: PipelineLayout, record: dict[str, Any]) -> dict[str, Any]:
+    """Write the history record of a pointer move unless a retry already did."""
+    if any(h == record for h in list_history(store, layout)):
+        return record
+    at = dt.datetime.fromisoformat(record["at"])
+    history_uri = join_uri(layout.history_prefix, f"{at:%Y%m%dT%H%M%S%fZ}-{record['version']}.json")
     store.put_json(history_uri, record, if_none_match=True)
     return record
 

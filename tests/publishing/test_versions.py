@@ -28,17 +28,36 @@ def _evaluated(make_context, config, run_id, **options):
     return ctx
 
 
-@pytest.mark.parametrize("rounds", [2])
-def test_concurrent_promotions_have_one_winner_per_round(store, quick_config, make_context, rounds) -> None:
+def _clone(store, make_context, base, run_id):
+    """A copy of an evaluated run under another run id: same verdict, its own version id. No retraining."""
+    ctx = make_context(base.config, run_id=run_id, force="promote", force_reason="race")
+    for obj in store.list(base.layout.run_prefix(base.run_id)):
+        store.put_bytes(
+            obj.uri.replace(base.layout.run_prefix(base.run_id), ctx.layout.run_prefix(run_id)),
+            store.get_bytes(obj.uri),
+        )
+    return ctx
+
+
+def _point_verdicts_at_current_champion(store, contexts) -> None:
+    """Each racing run evaluated against whatever is champion now (as runs started together would have)."""
+    champion = read_champion(store, contexts[0].layout)
+    for ctx in contexts:
+        uri = pipeline.load_summary(ctx, "evaluate")["verdict_uri"]
+        verdict = store.get_json(uri)
+        verdict["champion"] = {"version": champion.version, "etag": champion.etag, "metrics": {}} if champion else None
+        store.put_json(uri, verdict)
+
+
+def test_concurrent_promotions_have_one_winner_per_round(store, quick_config, make_context) -> None:
     config = quick_config()
     seed(store, config)
     layout = PipelineLayout(config)
-    n = 4
+    base = _evaluated(make_context, config, "base", force="promote", force_reason="race")
+    n, rounds = 4, 2
     for round_no in range(rounds):
-        contexts = [
-            _evaluated(make_context, config, f"r{round_no}-{i}", force="promote", force_reason=f"race {round_no}")
-            for i in range(n)
-        ]
+        contexts = [_clone(store, make_context, base, f"r{round_no}-{i}") for i in range(n)]
+        _point_verdicts_at_current_champion(store, contexts)
         before = read_champion(store, layout)
 
         def attempt(ctx):
@@ -113,3 +132,14 @@ def test_verify_version_reproduces_probe_scores(store, quick_config, make_contex
     config, v1, _ = _two_promotions(store, quick_config, make_context)
     model = verify_version(store, PipelineLayout(config), v1)
     assert model.threshold is not None
+
+
+def test_publish_retry_after_pointer_moved_is_idempotent(store, quick_config, make_context) -> None:
+    config = quick_config()
+    seed(store, config)
+    ctx = _evaluated(make_context, config, "retry")
+    verdict_uri = pipeline.load_summary(ctx, "evaluate")["verdict_uri"]
+    first = publish(ctx, verdict_uri)
+    again = publish(ctx, verdict_uri)
+    assert again == first
+    assert len(list_history(store, PipelineLayout(config))) == 1
