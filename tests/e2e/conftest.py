@@ -188,27 +188,34 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def airflow_stack(
-    pg_url: str, s3_server: Any, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[..., Stack]]:
-    """``launch(config, executor=...)`` starts a stack on the session's database; every stack stops at the end."""
+def migrated_db(pg_url: str, s3_server: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's database with Airflow's schema and the ``gpu`` pool torch candidates queue on."""
+    home = tmp_path_factory.mktemp("airflow-migrate")
+    env = _stack_env(home, _free_port(), pg_url, s3_server, home, "LocalExecutor", None)
+    airflow_cli(["db", "migrate"], env, home / "migrate.log")
+    airflow_cli(["pools", "set", "gpu", "1", "GPU slots"], env, home / "migrate.log")
+    return pg_url
+
+
+@pytest.fixture
+def airflow_stack(migrated_db: str, s3_server: Any, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    """``launch(config, executor=...)`` starts real Airflow processes; they stop when the test ends.
+
+    One stack at a time: two schedulers with different executors on one database would share the work.
+    """
     started: list[Stack] = []
 
     def launch(config: dict[str, Any], *, executor: str, redis: str | None = None) -> Stack:
-        home = tmp_path_factory.mktemp(f"airflow-{executor.lower()}")
+        home = tmp_path / "airflow"
         configs = home / "configs"
-        configs.mkdir()
+        configs.mkdir(parents=True)
         (configs / f"{config['name']}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         port = _free_port()
-        env = _stack_env(home, port, pg_url, s3_server, configs, executor, redis)
+        env = _stack_env(home, port, migrated_db, s3_server, configs, executor, redis)
         (home / "simple_auth_manager_passwords.json").write_text(json.dumps({"admin": PASSWORD}))
-        if not started:  # one migration per database
-            airflow_cli(["db", "migrate"], env, home / "migrate.log")
-            airflow_cli(["pools", "set", "gpu", "1", "GPU slots"], env, home / "migrate.log")
         stack = Stack(home, configs, Api(f"http://127.0.0.1:{port}"))
         started.append(stack)
-        names = ["api-server", "scheduler", "dag-processor"]
-        for name in names:
+        for name in ("api-server", "scheduler", "dag-processor"):
             stack.components.append(start(name, component_args(name, port), env, home / "logs"))
         if executor == "CeleryExecutor":
             worker = ["celery", "worker", "--queues", "default,gpu", "--concurrency", "2", "--without-mingle"]
@@ -227,6 +234,7 @@ def airflow_stack(
 def _stack_env(
     home: Path, port: int, pg_url: str, s3_server: Any, configs: Path, executor: str, redis: str | None
 ) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
     settings = s3_server.settings
     conn = s3_connection(settings.endpoint_url, settings.access_key_id, settings.secret_access_key)
     extra = {
