@@ -158,13 +158,14 @@ def test_dags_serialize_as_the_dag_processor_stores_them(repo_bag: Any) -> None:
 
 
 def test_broken_config_is_an_import_error_for_that_config_only(bag_for: Callable[..., Any]) -> None:
-    broken = example_config("fraud") | {"name": "broken_one", "training": {"candidates": []}}
+    broken = example_config("fraud") | {"name": "broken_one", "sedd": 7, "split": {"test_size": 0.9}}
     bag = bag_for(fraud=example_config("fraud"), broken=broken)
     assert bag.dag_ids == ["retrain_fraud"]
     [(path, error)] = bag.import_errors.items()
     assert path.endswith("retrain_config_errors.py")
     assert "broken.yaml (DAG retrain_broken_one)" in error
-    assert "training > candidates" in error
+    assert "sedd" in error
+    assert "test_size + validation_size must leave at least 10% for training" in error
 
 
 def test_unreadable_yaml_is_reported_with_its_line(bag_for: Callable[..., Any]) -> None:
