@@ -314,8 +314,27 @@ class GateConfig(_Model):
     min_test_positives: int = Field(default=20, ge=1)
 
 
+ALERT_RULES = (
+    "recall_floor",
+    "recall_drop",
+    "insufficient_evidence",
+    "validation_failed",
+    "run_failed",
+    "rejected_below_floor",
+)
+"""Alert rule names, kept equal to ``imbalance_jobs.alerts.RULES`` by a test (config stays import-light)."""
+SEVERITIES = ("info", "warning", "critical")
+Severity = Literal["info", "warning", "critical"]
+_CONSOLE_PLACEHOLDERS = {"bucket", "key", "key_b64", "uri"}
+
+
 class MonitoringConfig(_Model):
-    """Champion health on each fresh partition, judged at the champion's own threshold."""
+    """Champion health on each fresh partition, judged at the champion's own threshold.
+
+    A recall rule breaches when the condition has held on ``consecutive_days`` consecutive days (same champion);
+    a day with fewer than ``min_positives`` positives is insufficient evidence: a notice, never an alarm.
+    ``severity`` is the default severity of the recall alarms (``alerts.severities`` overrides per rule).
+    """
 
     enabled: bool = True
     recall_floor: Fraction = 0.0
@@ -324,27 +343,78 @@ class MonitoringConfig(_Model):
     min_positives: int = Field(default=20, ge=1)
     severity: Literal["warning", "critical"] = "critical"
     bootstrap_samples: int = Field(default=500, ge=50, le=100_000)
+    history_days: int = Field(default=30, ge=1, le=366)
 
 
-class EmailChannel(_Model):
+class _Channel(_Model):
+    min_severity: Severity = "info"
+
+
+class EmailChannel(_Channel):
+    """SMTP settings come from the Airflow connection ``conn_id`` (CLI: ``IMBALANCE_SMTP_URL``)."""
+
     to: list[str] = Field(min_length=1)
     conn_id: str = "smtp_default"
 
+    @field_validator("to")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        bad = [a for a in value if not re.match(r"^[^@\s,;]+@[^@\s,;]+$", a)]
+        if bad:
+            raise ValueError(f"must be e-mail addresses (name@host); not addresses: {bad}")
+        return value
 
-class SlackChannel(_Model):
+
+class SlackChannel(_Channel):
+    """An incoming webhook from the Airflow connection ``conn_id`` (CLI: ``IMBALANCE_SLACK_WEBHOOK_URL``)."""
+
     conn_id: str = "slack_webhook_default"
 
 
-class WebhookChannel(_Model):
+class WebhookChannel(_Channel):
+    """A generic JSON webhook from the Airflow connection ``conn_id`` (CLI: ``IMBALANCE_ALERT_WEBHOOK_URL``)."""
+
     conn_id: str = "imbalance_alerts_webhook"
 
 
 class AlertsConfig(_Model):
-    """Alert channels; credentials and URLs come from Airflow connections (or env for the CLI), never from here."""
+    """Alert channels; credentials and URLs come from Airflow connections (or env for the CLI), never from here.
+
+    ``severities`` overrides a rule's default severity; a channel only receives alerts at or above its
+    ``min_severity``. Undelivered alerts wait in the outbox and are retried on later runs for
+    ``outbox_max_age_days``. ``console_url`` (placeholders ``{bucket}``, ``{key}``, ``{key_b64}``, ``{uri}``)
+    adds object-store console links to every alert.
+    """
 
     email: EmailChannel | None = None
     slack: SlackChannel | None = None
     webhook: WebhookChannel | None = None
+    severities: dict[Literal[ALERT_RULES], Severity] = Field(default_factory=dict)  # type: ignore[valid-type]
+    console_url: str | None = None
+    delivery_attempts: int = Field(default=3, ge=1, le=10)
+    retry_backoff_seconds: float = Field(default=1.0, ge=0.0, le=60.0)
+    timeout_seconds: float = Field(default=10.0, gt=0.0, le=120.0)
+    outbox_max_age_days: int = Field(default=7, ge=1, le=90)
+
+    @field_validator("console_url")
+    @classmethod
+    def _console_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        unknown = set(re.findall(r"{([^}]*)}", value)) - _CONSOLE_PLACEHOLDERS
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {sorted(unknown)}; allowed: {', '.join(sorted(_CONSOLE_PLACEHOLDERS))}"
+            )
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL template")
+        return value
+
+    @property
+    def channels(self) -> dict[str, EmailChannel | SlackChannel | WebhookChannel]:
+        """The configured channels by name (``email``, ``slack``, ``webhook``)."""
+        found = {"email": self.email, "slack": self.slack, "webhook": self.webhook}
+        return {name: channel for name, channel in found.items() if channel is not None}
 
 
 class AirflowConfig(_Model):
