@@ -17,12 +17,23 @@ from tests.dags.pipelines import RUN_DAY, fast_example_config
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3Server]:
-    """Overrides the root fixture for the Airflow tests only (see :func:`isolated_s3_server`)."""
+def airflow_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalS3Server]:
+    """The S3 server of the Airflow tests (see :func:`isolated_s3_server`).
+
+    Its own fixture, not an override of ``s3_server``: the session-scoped ``store`` of the root conftest would stay
+    bound to whichever server another folder's tests created first.
+    """
     server = isolated_s3_server(tmp_path_factory.mktemp("seaweedfs-airflow"))
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_store(airflow_s3: LocalS3Server) -> Any:
+    from imbalance_jobs.storage import ObjectStore
+
+    return ObjectStore(airflow_s3.settings)
 
 
 @pytest.fixture(scope="session")
@@ -46,14 +57,6 @@ def configs_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder.mkdir()
     monkeypatch.setenv("IMBALANCE_CONFIGS_DIR", str(folder))
     return folder
-
-
-@pytest.fixture
-def s3_connection(s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pipelines' ``imbalance_s3`` connection, pointing at the session's real S3 server."""
-    settings = s3_server.settings
-    for key, value in connection_env(settings.endpoint_url, settings.access_key_id, settings.secret_access_key).items():
-        monkeypatch.setenv(key, value)
 
 
 @pytest.fixture
@@ -115,10 +118,10 @@ class DagRunner:
 
 @pytest.fixture(scope="module")
 def dag_runner(
-    airflow_db: None, s3_server: Any, store: Any, tmp_path_factory: pytest.TempPathFactory
+    airflow_db: None, airflow_s3: Any, airflow_store: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[DagRunner]:
     """A runner with the S3 connection and a private configs folder set for the whole module."""
-    settings = s3_server.settings
+    settings = airflow_s3.settings
     configs = tmp_path_factory.mktemp("configs")
     with pytest.MonkeyPatch.context() as patch:
         for key, value in connection_env(
@@ -126,7 +129,7 @@ def dag_runner(
         ).items():
             patch.setenv(key, value)
         patch.setenv("IMBALANCE_CONFIGS_DIR", str(configs))
-        yield DagRunner(store, configs)
+        yield DagRunner(airflow_store, configs)
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from tests.dags.pipelines import RUN_DAY, fast_example_config
 pytestmark = [pytest.mark.airflow, pytest.mark.integration]
 
 
-def run_cli(config_path: Path, s3_server: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    settings = s3_server.settings
+def run_cli(config_path: Path, airflow_s3: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    settings = airflow_s3.settings
     monkeypatch.setenv("IMBALANCE_S3_ENDPOINT_URL", settings.endpoint_url)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", settings.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", settings.secret_access_key)
@@ -31,7 +31,7 @@ def run_cli(config_path: Path, s3_server: Any, monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_cli_and_airflow_reach_the_same_verdict(
-    dag_runner: DagRunner, s3_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dag_runner: DagRunner, airflow_s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     source, artifacts = dag_runner.buckets()
     on_airflow = fast_example_config(source, artifacts)
@@ -41,7 +41,7 @@ def test_cli_and_airflow_reach_the_same_verdict(
     cli_path = tmp_path / "fraud.yaml"
     cli_path.write_text(yaml.safe_dump(on_cli, sort_keys=False))
 
-    cli = run_cli(cli_path, s3_server, monkeypatch)
+    cli = run_cli(cli_path, airflow_s3, monkeypatch)
     airflow = dag_runner.run(on_airflow)
 
     assert airflow.state == "success", airflow.states

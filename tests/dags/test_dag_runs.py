@@ -23,8 +23,8 @@ def layout(data: dict[str, Any]) -> PipelineLayout:
     return PipelineLayout(PipelineConfig.model_validate(data))
 
 
-def versions(store: Any, data: dict[str, Any]) -> list[str]:
-    return [o.uri for o in store.list(layout(data).versions_prefix)]
+def versions(airflow_store: Any, data: dict[str, Any]) -> list[str]:
+    return [o.uri for o in airflow_store.list(layout(data).versions_prefix)]
 
 
 @pytest.fixture(scope="module")
@@ -54,14 +54,14 @@ def forced(dag_runner: DagRunner) -> Run:
     )
 
 
-def test_first_run_promotes_and_moves_the_champion(promoted: Run, store: Any) -> None:
+def test_first_run_promotes_and_moves_the_champion(promoted: Run, airflow_store: Any) -> None:
     data, dag_run = promoted
     got = dag_run.states
     assert dag_run.state == "success", (got, dag_run.xcom("evaluate"))
     assert (got["publish"], got["record_rejection"], got["alert_on_failure"]) == ("success", "skipped", "skipped")
     summary = dag_run.xcom("publish")
     assert summary["promoted"] is True
-    assert store.get_json(layout(data).champion_uri)["version"] == summary["version"]
+    assert airflow_store.get_json(layout(data).champion_uri)["version"] == summary["version"]
     assert dag_run.xcom("monitor")["version"] == summary["version"]
 
 
@@ -86,26 +86,26 @@ def test_xcom_carries_small_summaries_only(promoted: Run) -> None:
         assert len(json.dumps(promoted[1].xcom(task_id))) < 20_000, task_id
 
 
-def test_gate_rejection_is_recorded_and_nothing_is_published(rejected: Run, store: Any) -> None:
+def test_gate_rejection_is_recorded_and_nothing_is_published(rejected: Run, airflow_store: Any) -> None:
     data, dag_run = rejected
     got = dag_run.states
     assert dag_run.state == "success", got
     assert (got["publish"], got["record_rejection"]) == ("skipped", "success")
     assert dag_run.xcom("evaluate")["decision"] == "reject"
-    assert versions(store, data) == []
-    assert not store.exists(layout(data).champion_uri)
-    assert store.get_json(layout(data).run_uri(dag_run.run_id, "rejection.json"))["decision"] == "reject"
+    assert versions(airflow_store, data) == []
+    assert not airflow_store.exists(layout(data).champion_uri)
+    assert airflow_store.get_json(layout(data).run_uri(dag_run.run_id, "rejection.json"))["decision"] == "reject"
 
 
-def test_dry_run_publishes_nothing(dry_run: Run, store: Any) -> None:
+def test_dry_run_publishes_nothing(dry_run: Run, airflow_store: Any) -> None:
     data, dag_run = dry_run
     got = dag_run.states
     assert dag_run.state == "success", got
     assert dag_run.xcom("evaluate")["decision"] == "promote"
     assert (got["publish"], got["record_rejection"]) == ("skipped", "success")
     assert dag_run.xcom("record_rejection")["note"].startswith("dry run")
-    assert versions(store, data) == []
-    assert not store.exists(layout(data).champion_uri)
+    assert versions(airflow_store, data) == []
+    assert not airflow_store.exists(layout(data).champion_uri)
 
 
 def test_candidate_subset_skips_the_others_and_sampling_shrinks_the_data(dry_run: Run, promoted: Run) -> None:
@@ -123,23 +123,23 @@ def test_validation_failure_fails_the_run_at_validate_and_reaches_the_alert(inva
     assert "validate" in dag_run.xcom("alert_on_failure")["failed_tasks"]
 
 
-def test_validation_failure_publishes_nothing_but_keeps_the_report(invalid_data: Run, store: Any) -> None:
+def test_validation_failure_publishes_nothing_but_keeps_the_report(invalid_data: Run, airflow_store: Any) -> None:
     data, dag_run = invalid_data
-    assert versions(store, data) == []
-    assert not store.exists(layout(data).champion_uri)
-    assert store.exists(dag_run.xcom("validate", "validation_report_uri"))
+    assert versions(airflow_store, data) == []
+    assert not airflow_store.exists(layout(data).champion_uri)
+    assert airflow_store.exists(dag_run.xcom("validate", "validation_report_uri"))
     assert dag_run.xcom("validate", "_link_ValidationReportLink")
 
 
-def test_forced_promote_overrides_the_gate_and_records_the_reason(forced: Run, store: Any) -> None:
+def test_forced_promote_overrides_the_gate_and_records_the_reason(forced: Run, airflow_store: Any) -> None:
     data, dag_run = forced
     got = dag_run.states
     assert dag_run.state == "success", got
     assert got["publish"] == "success"
-    verdict = store.get_json(dag_run.xcom("evaluate")["verdict_uri"])
+    verdict = airflow_store.get_json(dag_run.xcom("evaluate")["verdict_uri"])
     assert verdict["forced"] is True
     assert "INC-42" in verdict["force_reason"]
-    assert store.get_json(layout(data).champion_uri)["version"] == dag_run.xcom("publish")["version"]
+    assert airflow_store.get_json(layout(data).champion_uri)["version"] == dag_run.xcom("publish")["version"]
 
 
 def test_unknown_conf_key_fails_the_first_task(dag_runner: DagRunner) -> None:

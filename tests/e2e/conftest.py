@@ -112,11 +112,19 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def e2e_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The S3 server of the e2e stacks; its own fixture so the root ``store`` cannot point elsewhere."""
     server = isolated_s3_server(tmp_path_factory.mktemp("seaweedfs-e2e"))
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def e2e_store(e2e_s3: Any) -> Any:
+    from imbalance_jobs.storage import ObjectStore
+
+    return ObjectStore(e2e_s3.settings)
 
 
 def _free_port() -> int:
@@ -195,17 +203,17 @@ class Stack:
 
 
 @pytest.fixture(scope="session")
-def migrated_db(pg_url: str, s3_server: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
+def migrated_db(pg_url: str, e2e_s3: Any, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The session's database with Airflow's schema and the ``gpu`` pool torch candidates queue on."""
     home = tmp_path_factory.mktemp("airflow-migrate")
-    env = _stack_env(home, _free_port(), pg_url, s3_server, home, "LocalExecutor", None)
+    env = _stack_env(home, _free_port(), pg_url, e2e_s3, home, "LocalExecutor", None)
     airflow_cli(["db", "migrate"], env, home / "migrate.log")
     airflow_cli(["pools", "set", "gpu", "1", "GPU slots"], env, home / "migrate.log")
     return pg_url
 
 
 @pytest.fixture
-def airflow_stack(migrated_db: str, s3_server: Any, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+def airflow_stack(migrated_db: str, e2e_s3: Any, tmp_path: Path) -> Iterator[Callable[..., Stack]]:
     """``launch(config, executor=...)`` starts real Airflow processes; they stop when the test ends.
 
     One stack at a time: two schedulers with different executors on one database would share the work.
@@ -218,7 +226,7 @@ def airflow_stack(migrated_db: str, s3_server: Any, tmp_path: Path) -> Iterator[
         configs.mkdir(parents=True)
         (configs / f"{config['name']}.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
         port = _free_port()
-        env = _stack_env(home, port, migrated_db, s3_server, configs, executor, redis)
+        env = _stack_env(home, port, migrated_db, e2e_s3, configs, executor, redis)
         (home / "simple_auth_manager_passwords.json").write_text(json.dumps({"admin": PASSWORD}))
         stack = Stack(home, configs, Api(f"http://127.0.0.1:{port}"))
         started.append(stack)
@@ -239,10 +247,10 @@ def airflow_stack(migrated_db: str, s3_server: Any, tmp_path: Path) -> Iterator[
 
 
 def _stack_env(
-    home: Path, port: int, pg_url: str, s3_server: Any, configs: Path, executor: str, redis: str | None
+    home: Path, port: int, pg_url: str, e2e_s3: Any, configs: Path, executor: str, redis: str | None
 ) -> dict[str, str]:
     home.mkdir(parents=True, exist_ok=True)
-    settings = s3_server.settings
+    settings = e2e_s3.settings
     conn = s3_connection(settings.endpoint_url, settings.access_key_id, settings.secret_access_key)
     extra = {
         "IMBALANCE_CONFIGS_DIR": str(configs),

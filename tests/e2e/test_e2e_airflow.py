@@ -75,25 +75,25 @@ def assert_invalid_conf_refused(stack: Stack, dag_id: str) -> None:
     assert status == 400, body
 
 
-def test_local_executor_run_triggered_like_the_ui(airflow_stack: Callable[..., Stack], store: ObjectStore) -> None:
+def test_local_executor_run_triggered_like_the_ui(airflow_stack: Callable[..., Stack], e2e_store: ObjectStore) -> None:
     start = time.monotonic()
-    data = pipeline("e2e_local", store)
+    data = pipeline("e2e_local", e2e_store)
     stack = airflow_stack(data, executor="LocalExecutor")
     finished, tis = run_through_the_api(stack, data, {"data_date": RUN_DAY, "candidates": ["logreg"]})
     states = {(t["task_id"], t["rendered_map_index"]): t["state"] for t in tis}
     assert finished["state"] == "success", states
     assert states[("train", "logreg")] == "success"
     assert states[("train", "logreg_balanced")] == "skipped"
-    assert_promoted(store, data, finished["dag_run_id"])
+    assert_promoted(e2e_store, data, finished["dag_run_id"])
     assert_invalid_conf_refused(stack, "retrain_e2e_local")
     print(f"\n  e2e LocalExecutor on PostgreSQL: {time.monotonic() - start:.0f}s")
 
 
 def test_celery_executor_runs_tasks_on_the_worker_and_routes_torch_to_gpu(
-    airflow_stack: Callable[..., Stack], store: ObjectStore, redis_url: str
+    airflow_stack: Callable[..., Stack], e2e_store: ObjectStore, redis_url: str
 ) -> None:
     start = time.monotonic()
-    data = pipeline("e2e_celery", store)
+    data = pipeline("e2e_celery", e2e_store)
     data["training"]["candidates"] = [*data["training"]["candidates"][:1], TORCH]
     stack = airflow_stack(data, executor="CeleryExecutor", redis=redis_url)
     finished, tis = run_through_the_api(stack, data, {"data_date": RUN_DAY})
@@ -105,5 +105,5 @@ def test_celery_executor_runs_tasks_on_the_worker_and_routes_torch_to_gpu(
     assert {t["hostname"] for t in ran} != {""}
     received = re.findall(r"execute_workload\[[0-9a-f-]+\] received", stack.log("celery-worker"))
     assert len(received) >= len(ran), f"{len(received)} workloads received by the worker for {len(ran)} tasks"
-    assert_promoted(store, data, finished["dag_run_id"])
+    assert_promoted(e2e_store, data, finished["dag_run_id"])
     print(f"\n  e2e CeleryExecutor on PostgreSQL + Redis: {time.monotonic() - start:.0f}s")
