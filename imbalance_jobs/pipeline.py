@@ -16,7 +16,7 @@ from imbalance_jobs.summary import Summary
 
 __all__ = ["STAGES", "RunSummary", "load_summary", "run_pipeline", "run_stage"]
 
-STAGES = ("ingest", "validate", "split", "train", "select", "evaluate", "publish")
+STAGES = ("ingest", "validate", "monitor", "split", "train", "select", "evaluate", "publish")
 
 
 class RunSummary(Summary):
@@ -87,6 +87,13 @@ def _validate(ctx: RunContext) -> Summary:
     return validate(ctx, load_summary(ctx, "ingest")["data_uri"])
 
 
+def _monitor(ctx: RunContext) -> Summary:
+    from imbalance_jobs.monitoring import monitor
+
+    load_summary(ctx, "validate")  # like the DAG: the champion is judged on validated data only
+    return monitor(ctx)
+
+
 def _split(ctx: RunContext) -> Summary:
     from imbalance_jobs.split import split
 
@@ -125,6 +132,7 @@ def _publish(ctx: RunContext) -> Summary:
 _RUNNERS: dict[str, Callable[[RunContext], Any]] = {
     "ingest": _ingest,
     "validate": _validate,
+    "monitor": _monitor,
     "split": _split,
     "train": _train,
     "select": _select,

@@ -2,9 +2,13 @@
 
 Shape (each arrow passes a small JSON summary, never data)::
 
-    prepare -> ingest -> validate -> split -> train[candidate] (+ train_gpu[candidate]) -> select -> evaluate
-      -> decide -> publish | record_rejection -> monitor
-    every task but monitor -> alert_on_failure (trigger rule one_failed; monitor stays a leaf for the run state)
+    prepare -> ingest -> validate -> monitor
+                                 -> split -> train[candidate] (+ train_gpu[candidate]) -> select -> evaluate
+      -> decide -> publish | record_rejection -> report (after monitor too)
+    every task but report -> alert_on_failure (trigger rule one_failed; report stays a leaf for the run state)
+
+monitor, report and alert_on_failure carry the pipeline's alert notifiers (on_success_callback): each delivers
+whatever those tasks queued in the pipeline's outbox, plus anything an earlier run could not deliver.
 
 Training is mapped, one task instance per candidate, labelled with the candidate's name; torch candidates run
 in ``train_gpu`` on the config's GPU queue and pool. Branching happens after the map is reduced by ``select``.
@@ -19,6 +23,7 @@ from typing import Any
 from airflow.sdk import DAG, Label, get_current_context, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
 from imbalance_links import PublishedVersionLink, ValidationReportLink
+from imbalance_notifiers import alert_notifiers
 
 from imbalance_dags import tasks
 from imbalance_dags.discovery import dag_id_for
@@ -56,7 +61,7 @@ def build_dag(config: PipelineConfig, *, source: Path) -> DAG:
         default_args={"owner": config.airflow.owner, "retries": 0},
     ) as dag:
         _wire(config)
-        _watch([t for t in dag.tasks if t.task_id != tasks.MONITOR_TASK])
+        _watch(config, [t for t in dag.tasks if t.task_id != tasks.REPORT_TASK])
     return dag
 
 
@@ -91,14 +96,19 @@ def _wire(config: PipelineConfig) -> None:
     def split(spec: dict[str, Any], ingested: dict[str, Any]) -> dict[str, Any]:
         return tasks.split(config, spec, ingested)
 
+    @task(task_id=tasks.MONITOR_TASK, on_success_callback=alert_notifiers(config), **io)
+    def monitor(spec: dict[str, Any]) -> dict[str, Any]:
+        return tasks.monitor(config, spec)
+
     spec = prepare()
     ingested = ingest(spec)
     validated = validate(spec, ingested)
     validated.operator.operator_extra_links = (ValidationReportLink(),)
+    watched = monitor(spec)
     splits = split(spec, ingested)
-    validated >> splits
+    validated >> [watched, splits]
     results = _train(config, spec, splits, io)
-    _decide(config, spec, splits, results, io)
+    _decide(config, spec, splits, results, io, watched)
 
 
 def _train(config: PipelineConfig, spec: Any, splits: Any, io: dict[str, Any]) -> Any:
@@ -119,7 +129,7 @@ def _train(config: PipelineConfig, spec: Any, splits: Any, io: dict[str, Any]) -
     return mapped[0].concat(*mapped[1:]) if len(mapped) > 1 else mapped[0]
 
 
-def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: dict[str, Any]) -> None:
+def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: dict[str, Any], watched: Any) -> None:
     @task(task_id="select", trigger_rule="none_failed_min_one_success", **io)
     def select(spec: dict[str, Any], splits: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
         return tasks.select(config, spec, splits, list(results))
@@ -136,9 +146,14 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
     def publish(spec: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
         return tasks.publish(config, spec, evaluation, get_current_context()["ti"])
 
-    @task(task_id=tasks.MONITOR_TASK, trigger_rule="none_failed_min_one_success", **io)
-    def monitor(spec: dict[str, Any]) -> dict[str, Any]:
-        return tasks.monitor(spec, get_current_context()["ti"])
+    @task(
+        task_id=tasks.REPORT_TASK,
+        trigger_rule="none_failed_min_one_success",
+        on_success_callback=alert_notifiers(config),
+        **io,
+    )
+    def report(spec: dict[str, Any]) -> dict[str, Any]:
+        return tasks.report(config, spec, get_current_context()["ti"])
 
     evaluation = evaluate(spec, select(spec, splits, results), splits)
     branch = decide(spec, evaluation)
@@ -147,18 +162,18 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
     rejected = publish.override(task_id=tasks.REJECT_TASK)(spec, evaluation)
     branch >> Label("promote") >> published
     branch >> Label("reject, insufficient evidence or dry run") >> rejected
-    [published, rejected] >> monitor(spec)
+    [published, rejected, watched] >> report(spec)
 
 
-def _watch(pipeline_tasks: list[Any]) -> None:
+def _watch(config: PipelineConfig, pipeline_tasks: list[Any]) -> None:
     """A watcher downstream of every pipeline task: runs only when one failed, so the alert path is reached.
 
-    ``monitor`` stays a leaf (not upstream of the watcher) so that a failed or upstream-failed run is marked
+    ``report`` stays a leaf (not upstream of the watcher) so that a failed or upstream-failed run is marked
     failed: Airflow derives the run state from its leaves, and the watcher itself succeeds.
     """
 
-    @task(task_id="alert_on_failure", trigger_rule="one_failed")
+    @task(task_id="alert_on_failure", trigger_rule="one_failed", on_success_callback=alert_notifiers(config))
     def alert_on_failure() -> dict[str, Any]:
-        return tasks.alert_on_failure(get_current_context())
+        return tasks.alert_on_failure(config, get_current_context())
 
     pipeline_tasks >> alert_on_failure()

@@ -25,6 +25,7 @@ __all__ = [
     "monitor",
     "prepare",
     "publish",
+    "report",
     "select",
     "split",
     "train",
@@ -36,6 +37,7 @@ VERSION_URI_KEY = "published_version_uri"
 PUBLISH_TASK = "publish"
 REJECT_TASK = "record_rejection"
 MONITOR_TASK = "monitor"
+REPORT_TASK = "report"
 
 
 def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
@@ -119,9 +121,21 @@ def publish(config: PipelineConfig, spec: dict[str, Any], evaluation: dict[str, 
     return summary.to_json_dict()
 
 
-def monitor(spec: dict[str, Any], ti: Any) -> dict[str, Any]:
-    """The run's outcome in one record; champion monitoring and recall alerts hook in here."""
+def monitor(config: PipelineConfig, spec: dict[str, Any]) -> dict[str, Any]:
+    """The champion on the run date's fresh partition; alerts are queued for the notifiers on this task."""
+    from imbalance_jobs.monitoring import monitor as stage
+
+    return stage(run_context(config, spec)).to_json_dict()
+
+
+def report(config: PipelineConfig, spec: dict[str, Any], ti: Any) -> dict[str, Any]:
+    """The run's outcome in one record; clears ``run_failed`` and judges ``rejected_below_floor``."""
+    from imbalance_jobs.alerts import report_run_outcome
+
     outcome = ti.xcom_pull(task_ids=PUBLISH_TASK) or ti.xcom_pull(task_ids=REJECT_TASK) or {}
+    outcomes = report_run_outcome(
+        run_context(config, spec), decision=outcome.get("decision") or "", promoted=bool(outcome.get("promoted"))
+    )
     return {
         "pipeline": spec["pipeline"],
         "run_id": spec["run_id"],
@@ -129,12 +143,31 @@ def monitor(spec: dict[str, Any], ti: Any) -> dict[str, Any]:
         "promoted": bool(outcome.get("promoted")),
         "version": outcome.get("version"),
         "note": outcome.get("note"),
+        "alerts": [o.alert.id for o in outcomes if o.alert],
     }
 
 
-def alert_on_failure(context: Any) -> dict[str, Any]:
-    """Reached when any task of the run failed: names the failed tasks (alert channels hook in here)."""
+def alert_on_failure(config: PipelineConfig, context: Any) -> dict[str, Any]:
+    """Reached when a task of the run failed after its retries: raises ``validation_failed`` or ``run_failed``."""
+    from imbalance_jobs.alerts import report_run_failure
+
     ti, dag_run = context["ti"], context["dag_run"]
     states = ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id]).get(dag_run.run_id, {})
-    failed = sorted(task for task, state in states.items() if state in ("failed", "upstream_failed"))
-    return {"dag_id": dag_run.dag_id, "run_id": dag_run.run_id, "failed_tasks": failed}
+    failed = sorted(task for task, state in states.items() if state == "failed")
+    spec = ti.xcom_pull(task_ids="prepare") or _fallback_spec(config, context)
+    outcomes = report_run_failure(run_context(config, spec), failed_tasks=failed)
+    return {
+        "dag_id": dag_run.dag_id,
+        "run_id": dag_run.run_id,
+        "failed_tasks": failed,
+        "alerts": [o.alert.id for o in outcomes if o.alert],
+    }
+
+
+def _fallback_spec(config: PipelineConfig, context: Any) -> dict[str, Any]:
+    """When ``prepare`` itself failed: the run's id and date, default options."""
+    dag_run = context["dag_run"]
+    when = context.get("logical_date") or dag_run.run_after
+    return run_spec(
+        config, conf={}, run_id=context["run_id"], default_date=when.astimezone(dt.UTC).date(), triggered_by="airflow"
+    )

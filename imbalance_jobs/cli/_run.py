@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from imbalance_jobs.alerts import deliver_pending, report_run_failure, report_run_outcome, senders_from_env
 from imbalance_jobs.cli._common import emit_json, resolve_config, resolve_store
 from imbalance_jobs.context import RunContext, RunOptions
+from imbalance_jobs.errors import ImbalanceJobsError
 from imbalance_jobs.pipeline import STAGES, RunSummary, run_pipeline, run_stage
 
 
@@ -64,7 +67,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(
             f"{ctx.config.name}: run {ctx.run_id} for {ctx.run_date} ({ctx.lookback_days} day window)", file=sys.stderr
         )
-    summary = run_pipeline(ctx, on_stage=None if quiet else _progress)
+    progress = _Progress(quiet=quiet)
+    try:
+        summary = run_pipeline(ctx, on_stage=progress)
+    except ImbalanceJobsError as exc:
+        _alert(ctx, report_run_failure, failed_tasks=[progress.current], error=str(exc))
+        raise
+    publish = summary.stages["publish"]
+    _alert(ctx, report_run_outcome, decision=publish["decision"], promoted=publish["promoted"])
     if args.json:
         emit_json(summary.to_json_dict())
     else:
@@ -87,11 +97,27 @@ def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
     add_run_arguments(parser)
 
 
-def _progress(stage: str, event: str, seconds: float | None) -> None:
-    if event == "start":
-        print(f"  {stage:<9} ...", file=sys.stderr, flush=True)
-    else:
-        print(f"  {stage:<9} done in {seconds:.1f}s", file=sys.stderr, flush=True)
+class _Progress:
+    """Prints stage progress for humans and remembers the running stage (named in failure alerts)."""
+
+    def __init__(self, *, quiet: bool):
+        self.quiet = quiet
+        self.current = "ingest"
+
+    def __call__(self, stage: str, event: str, seconds: float | None) -> None:
+        self.current = stage
+        if self.quiet:
+            return
+        done = f"done in {seconds:.1f}s" if event == "done" else "..."
+        print(f"  {stage:<9} {done}", file=sys.stderr, flush=True)
+
+
+def _alert(ctx: RunContext, report: Callable[..., Any], **kwargs: Any) -> None:
+    """Raise the run's event alerts like the DAG does, then deliver whatever the outbox holds to the channels
+    configured through IMBALANCE_* variables; a channel that is down never changes the run's exit code."""
+    report(ctx, **kwargs)
+    senders, _ = senders_from_env(ctx.config)
+    deliver_pending(ctx.store, ctx.config, senders)
 
 
 def render_run(summary: RunSummary) -> str:
@@ -105,6 +131,10 @@ def render_run(summary: RunSummary) -> str:
     )
     val = s["validate"]
     add(f"  validate  passed; {len(val['warnings'])} warning(s){_list(val['warnings'])}")
+    mon = s["monitor"]
+    recall = "" if mon["recall"] is None else f"; champion recall {mon['recall']:.4f} on {mon['positives']} positives"
+    alerts = f"; {len(mon['alerts'])} alert(s)" if mon["alerts"] else ""
+    add(f"  monitor   {mon['status']}{recall}{alerts}")
     spl = s["split"]
     add(f"  split     {spl['method']}: " + ", ".join(f"{k} {sum(v.values())}" for k, v in spl["counts"].items()))
     add("  train     " + _leaderboard(s["train"]))

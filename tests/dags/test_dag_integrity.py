@@ -137,9 +137,19 @@ def test_branch_follows_the_reduced_map(repo_bag: Any) -> None:
     dag = repo_bag.dags["retrain_fraud"]
     assert dag.get_task("decide").downstream_task_ids >= {"publish", "record_rejection"}
     assert "select" in dag.get_task("evaluate").upstream_task_ids
-    watched = {t.task_id for t in dag.tasks} - {"alert_on_failure", "monitor"}
+    watched = {t.task_id for t in dag.tasks} - {"alert_on_failure", "report"}
     assert dag.get_task("alert_on_failure").upstream_task_ids == watched
-    assert {t.task_id for t in dag.leaves} == {"alert_on_failure", "monitor"}
+    assert {t.task_id for t in dag.leaves} == {"alert_on_failure", "report"}
+
+
+def test_monitor_runs_after_validate_independent_of_promotion(repo_bag: Any) -> None:
+    dag = repo_bag.dags["retrain_fraud"]
+    monitor = dag.get_task("monitor")
+    assert "validate" in monitor.upstream_task_ids
+    assert not monitor.upstream_task_ids & {"split", "select", "evaluate", "decide", "publish", "record_rejection"}
+    assert "report" in monitor.downstream_task_ids
+    for task_id in ("monitor", "report", "alert_on_failure"):
+        assert dag.get_task(task_id).on_success_callback, f"{task_id} carries the alert notifiers"
 
 
 def test_validate_and_publish_carry_object_store_links(repo_bag: Any) -> None:

@@ -62,7 +62,16 @@ def test_first_run_promotes_and_moves_the_champion(promoted: Run, airflow_store:
     summary = dag_run.xcom("publish")
     assert summary["promoted"] is True
     assert airflow_store.get_json(layout(data).champion_uri)["version"] == summary["version"]
-    assert dag_run.xcom("monitor")["version"] == summary["version"]
+    assert dag_run.xcom("report")["version"] == summary["version"]
+
+
+def test_monitor_task_writes_its_record_on_every_run(promoted: Run, airflow_store: Any) -> None:
+    data, dag_run = promoted
+    assert dag_run.states["monitor"] == "success"
+    record_uri = dag_run.xcom("monitor")["record_uri"]
+    record = airflow_store.get_json(record_uri)
+    assert record_uri.startswith(layout(data).monitoring_prefix)
+    assert record["status"] == "no_champion"  # the first run monitors before anything was promoted
 
 
 def test_training_is_one_task_instance_per_candidate_labelled_by_name(promoted: Run) -> None:
@@ -82,7 +91,7 @@ def test_extra_links_point_at_the_published_version_and_the_report(promoted: Run
 
 
 def test_xcom_carries_small_summaries_only(promoted: Run) -> None:
-    for task_id in ("prepare", "ingest", "validate", "split", "select", "evaluate", "publish", "monitor"):
+    for task_id in ("prepare", "ingest", "validate", "split", "select", "evaluate", "publish", "monitor", "report"):
         assert len(json.dumps(promoted[1].xcom(task_id))) < 20_000, task_id
 
 
@@ -120,7 +129,9 @@ def test_validation_failure_fails_the_run_at_validate_and_reaches_the_alert(inva
     assert dag_run.state == "failed", got
     assert (got["validate"], got["split"], got["publish"]) == ("failed", "upstream_failed", "upstream_failed")
     assert got["alert_on_failure"] == "success"
-    assert "validate" in dag_run.xcom("alert_on_failure")["failed_tasks"]
+    alert = dag_run.xcom("alert_on_failure")
+    assert alert["failed_tasks"] == ["validate"]
+    assert any(":validation_failed:" in a for a in alert["alerts"])
 
 
 def test_validation_failure_publishes_nothing_but_keeps_the_report(invalid_data: Run, airflow_store: Any) -> None:
