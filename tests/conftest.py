@@ -131,6 +131,7 @@ def seed(store: ObjectStore, config: PipelineConfig, *, end: dt.date = RUN_DATE,
         days=days,
         spec=SyntheticSpec(**{"rows": 400, "positive_rate": 0.08, **spec}),
         seed=3,
+        fmt=config.source.format,
     )
 
 

@@ -12,25 +12,15 @@ import pytest
 from imbalance_jobs.errors import IngestError, StorageError
 from imbalance_jobs.features import ROW_ID
 from imbalance_jobs.ingest import ingest, list_partitions, partition_days, read_snapshot
-from imbalance_jobs.synthetic import SyntheticSpec, make_frame, write_partitions
-from tests.conftest import RUN_DATE
+from imbalance_jobs.synthetic import SyntheticSpec, make_frame
+from tests.conftest import RUN_DATE, seed
 
 pytestmark = pytest.mark.integration
 SPEC = SyntheticSpec(rows=300)
 
 
-def _seed(store, config, *, days=5, end=RUN_DATE, fmt="parquet", spec=SPEC):
-    return write_partitions(
-        store,
-        bucket=config.source.bucket,
-        prefix=config.source.prefix,
-        pipeline=config.name,
-        end_day=end,
-        days=days,
-        spec=spec,
-        seed=1,
-        fmt=fmt,
-    )
+def _seed(store, config, *, days=5, end=RUN_DATE, **spec):
+    seed(store, config, end=end, days=days, **{"rows": 300, **spec})
 
 
 def test_partition_days_ends_on_run_date() -> None:
@@ -73,7 +63,7 @@ def test_ingest_reads_csv_like_parquet(store, make_config, make_context) -> None
     parquet_cfg = make_config(source={"lookback_days": 2})
     _seed(store, parquet_cfg, days=2)
     csv_cfg = make_config(source={"lookback_days": 2, "format": "csv", "prefix": "csv/dt={date}/"})
-    _seed(store, csv_cfg, days=2, fmt="csv")
+    _seed(store, csv_cfg, days=2)
     from_parquet, _ = read_snapshot(make_context(parquet_cfg))
     from_csv, _ = read_snapshot(make_context(csv_cfg))
     assert from_csv.shape == from_parquet.shape
@@ -101,7 +91,7 @@ def test_ingest_downcasts_floats_that_round_trip(store, make_config, make_contex
 
 def test_ingest_sample_fraction_keeps_class_shares(store, make_config, make_context) -> None:
     config = make_config(source={"lookback_days": 2})
-    _seed(store, config, days=2, spec=SyntheticSpec(rows=2000, positive_rate=0.1))
+    _seed(store, config, days=2, rows=2000, positive_rate=0.1)
     full = ingest(make_context(config, run_id="full"))
     half = ingest(make_context(config, run_id="half", sample_fraction=0.5))
     for label, count in full.label_counts.items():
@@ -147,7 +137,7 @@ def test_ingest_missing_configured_column_in_csv(store, make_config, make_contex
         source={"lookback_days": 1, "format": "csv"},
         features={"numeric": ["f0", "nope"], "categorical": [], "exclude": []},
     )
-    _seed(store, config, days=1, fmt="csv")
+    _seed(store, config, days=1)
     with pytest.raises(IngestError, match=r"part-0.csv: configured column\(s\) \['nope'\] are missing"):
         ingest(make_context(config))
 
