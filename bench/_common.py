@@ -1,8 +1,13 @@
 """Shared plumbing of the benchmarks: child-process measurements, medians, tables, the machine, JSON results.
 
-Every timed measurement runs in its own child process so that its peak memory is its own (``wait4`` returns the
-child's high-water RSS, including any descendants it waited for) and so that a runaway measurement can be killed
-at a time limit and reported as impractical instead of holding the whole benchmark hostage.
+Every timed measurement runs in its own child process so that its peak memory is its own and so that a runaway
+measurement can be killed at a time limit and reported as impractical instead of holding the whole benchmark
+hostage.
+
+Peak memory is the child's ``VmHWM`` (high-water RSS of its address space, /proc/<pid>/status), polled while it
+runs; the last value read before it exits is its peak. Not ``ru_maxrss`` from ``wait4``: on Linux that one
+starts from the *parent's* RSS at fork time (the high-water mark survives exec), so a child started by a parent
+holding a few hundred MB of data would report that much even if it used nothing.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def run_child(
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(list(cmd), stdout=out, stderr=err, env=env, cwd=cwd or REPO, start_new_session=True)
-        status, usage, timed_out = _wait(proc.pid, start + timeout)
+        status, peak_kb, timed_out = _wait(proc.pid, start + timeout)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status) if status is not None else None
         out.seek(0)
@@ -69,7 +74,7 @@ def run_child(
         output, errors = out.read(), err.read()
     return ChildRun(
         seconds=seconds,
-        peak_rss_mb=usage.ru_maxrss / 1024 if usage is not None else float("nan"),
+        peak_rss_mb=peak_kb / 1024 if peak_kb else float("nan"),
         returncode=None if timed_out else proc.returncode,
         timed_out=timed_out,
         output=output,
@@ -77,17 +82,44 @@ def run_child(
     )
 
 
-def _wait(pid: int, deadline: float) -> tuple[int | None, Any, bool]:
+def _wait(pid: int, deadline: float) -> tuple[int | None, int, bool]:
+    """Wait for ``pid`` (killing its process group at ``deadline``); returns (status, peak RSS in KiB, timed out)."""
+    last_hwm: dict[int, int] = {}
+    polls = 0
     while True:
-        waited, status, usage = os.wait4(pid, os.WNOHANG)
+        waited, status, _ = os.wait4(pid, os.WNOHANG)
         if waited == pid:
-            return status, usage, False
+            return status, max(last_hwm.values(), default=0), False
         if time.perf_counter() >= deadline:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pid, signal.SIGKILL)
-            _, status, usage = os.wait4(pid, 0)
-            return status, usage, True
+            _, status, _ = os.wait4(pid, 0)
+            return status, max(last_hwm.values(), default=0), True
+        for member in [pid, *(_descendants(pid) if polls % 25 == 0 else [p for p in last_hwm if p != pid])]:
+            hwm = _hwm_kb(member)
+            if hwm:  # the latest reading wins: before exec a child still shows its parent's address space
+                last_hwm[member] = hwm
+        polls += 1
         time.sleep(0.02)
+
+
+def _hwm_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _descendants(pid: int) -> list[int]:
+    try:
+        import psutil
+
+        return [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except Exception:  # the process may be gone; psutil raises several types
+        return []
 
 
 RESULT_MARK = "BENCH-RESULT "

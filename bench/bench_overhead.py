@@ -49,12 +49,12 @@ RUN_DAY = dt.date(2026, 11, 27)
 PIPELINE = "bench_overhead"
 DAG_ID = f"retrain_{PIPELINE}"
 ARTIFACTS = "bench-models"
-DAG_ORDER = ("parse", "prepare", "ingest", "validate", "split", "train", "select", "evaluate", "decide", "publish")
-DAG_ORDER += ("record_rejection", "monitor", "alert_on_failure")
+DAG_ORDER = ("parse", "prepare", "load", "ingest", "validate", "split", "fit", "train", "select", "evaluate", "score")
+DAG_ORDER += ("decide", "publish", "record_rejection", "monitor", "report", "alert_on_failure")
 
 
 def _stage_order(name: str) -> tuple[int, str]:
-    """Pipeline order for CLI stages and DAG tasks (``train[0]`` sorts with ``train``)."""
+    """Pipeline order for the bare script's steps, CLI stages and DAG tasks (``train[0]`` sorts with ``train``)."""
     base = name.split("[")[0].split(" ")[0]
     order = {n: i for i, n in enumerate(DAG_ORDER)}
     return order.get(base, len(order)), name
