@@ -195,7 +195,9 @@ def run_product(
         "selected": selection.candidate,
         "candidates_test_ap": candidates_on_test(store, candidates, test),
         "calibration": selection.calibration.get("method"),
-        "leaderboard": [{k: r[k] for k in ("name", "cv_mean", "status", "error")} for r in selection.leaderboard],
+        "leaderboard": [
+            {k: r[k] for k in ("name", "cv_mean", "cv_std", "status", "error")} for r in selection.leaderboard
+        ],
     }
 
 
