@@ -35,9 +35,12 @@ def monitored_config(buckets: dict[str, str], **overrides: Any) -> dict[str, Any
 
 def copy_published(store: ObjectStore, source: PipelineConfig, target: PipelineConfig) -> None:
     """Versions, history and the champion pointer of ``source`` into ``target``'s artifacts (no staging)."""
-    src, dst = PipelineLayout(source).root, PipelineLayout(target).root
+    src_layout = PipelineLayout(source)
+    src, dst = src_layout.root, PipelineLayout(target).root
+    published = (src_layout.versions_prefix, src_layout.history_prefix, src_layout.champion_uri)
     for obj in store.list(src + "/"):
-        if "/runs/" not in obj.uri:
+        # Not monitoring/ or alerts/: the training run's own monitor record would become this test's history.
+        if obj.uri.startswith(published):
             store.put_bytes(dst + obj.uri.removeprefix(src), store.get_bytes(obj.uri))
 
 

@@ -38,8 +38,9 @@ VERSION_FILES = {
 
 
 def published_state(store: ObjectStore, layout: PipelineLayout) -> dict[str, bytes]:
-    """Every byte outside the runs/ staging area: champion pointer, versions, history."""
-    return {o.uri: store.get_bytes(o.uri) for o in store.list(layout.root + "/") if "/runs/" not in o.uri}
+    """Every published byte: champion pointer, versions, history (not staging, monitoring records or alert state)."""
+    published = (layout.versions_prefix, layout.history_prefix, layout.champion_uri)
+    return {o.uri: store.get_bytes(o.uri) for o in store.list(layout.root + "/") if o.uri.startswith(published)}
 
 
 def test_first_run_promotes_and_publishes_a_complete_version(store, quick_config, run) -> None:
