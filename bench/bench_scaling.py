@@ -47,22 +47,10 @@ from bench._common import (
     table,
     write_results,
 )
+from imbalance_jobs.config import RESAMPLER_NAMES, SKLEARN_MODEL_NAMES
 
-STRATEGIES = (
-    "random_over",
-    "random_under",
-    "smote",
-    "borderline_smote",
-    "svm_smote",
-    "adasyn",
-    "smotenc",
-    "smoten",
-    "tomek",
-    "enn",
-    "smote_tomek",
-    "smote_enn",
-)
-MODELS = ("logistic_regression", "hist_gradient_boosting", "extra_trees", "random_forest")
+STRATEGIES = RESAMPLER_NAMES  # every resampler; "none" and "class_weight" cost nothing before the fit
+MODELS = SKLEARN_MODEL_NAMES
 N_FEATURES = 20
 
 
