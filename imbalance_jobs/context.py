@@ -66,6 +66,11 @@ class PipelineLayout:
     def history_prefix(self) -> str:
         return join_uri(self.root, "history") + "/"
 
+    @property
+    def published_prefixes(self) -> tuple[str, str, str]:
+        """Versions, champion pointer and history: what a run publishes and a failed run must leave unchanged."""
+        return (self.versions_prefix, self.champion_uri, self.history_prefix)
+
     def monitoring_uri(self, day: dt.date) -> str:
         return join_uri(self.root, "monitoring", f"{day.isoformat()}.json")
 

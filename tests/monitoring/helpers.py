@@ -37,10 +37,9 @@ def copy_published(store: ObjectStore, source: PipelineConfig, target: PipelineC
     """Versions, history and the champion pointer of ``source`` into ``target``'s artifacts (no staging)."""
     src_layout = PipelineLayout(source)
     src, dst = src_layout.root, PipelineLayout(target).root
-    published = (src_layout.versions_prefix, src_layout.history_prefix, src_layout.champion_uri)
     for obj in store.list(src + "/"):
         # Not monitoring/ or alerts/: the training run's own monitor record would become this test's history.
-        if obj.uri.startswith(published):
+        if obj.uri.startswith(src_layout.published_prefixes):
             store.put_bytes(dst + obj.uri.removeprefix(src), store.get_bytes(obj.uri))
 
 

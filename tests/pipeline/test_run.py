@@ -39,8 +39,8 @@ VERSION_FILES = {
 
 def published_state(store: ObjectStore, layout: PipelineLayout) -> dict[str, bytes]:
     """Every published byte: champion pointer, versions, history (not staging, monitoring records or alert state)."""
-    published = (layout.versions_prefix, layout.history_prefix, layout.champion_uri)
-    return {o.uri: store.get_bytes(o.uri) for o in store.list(layout.root + "/") if o.uri.startswith(published)}
+    listed = store.list(layout.root + "/")
+    return {o.uri: store.get_bytes(o.uri) for o in listed if o.uri.startswith(layout.published_prefixes)}
 
 
 def test_first_run_promotes_and_publishes_a_complete_version(store, quick_config, run) -> None:
