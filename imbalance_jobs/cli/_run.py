@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ from imbalance_jobs.cli._common import emit_json, resolve_config, resolve_store
 from imbalance_jobs.context import RunContext, RunOptions
 from imbalance_jobs.errors import ImbalanceJobsError
 from imbalance_jobs.pipeline import STAGES, RunSummary, run_pipeline, run_stage
+
+logger = logging.getLogger(__name__)
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,10 +74,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         summary = run_pipeline(ctx, on_stage=progress)
     except ImbalanceJobsError as exc:
-        _alert(ctx, report_run_failure, failed_tasks=[progress.current], error=str(exc))
-        raise
+        _alert(ctx, report_run_failure, failed_tasks=[progress.current], error=str(exc), after=None)
+        raise  # the run's own error, whatever happened while alerting about it
     publish = summary.stages["publish"]
-    _alert(ctx, report_run_outcome, decision=publish["decision"], promoted=publish["promoted"])
+    _alert(ctx, report_run_outcome, decision=publish["decision"], promoted=publish["promoted"], after=publish)
     if args.json:
         emit_json(summary.to_json_dict())
     else:
@@ -112,12 +115,32 @@ class _Progress:
         print(f"  {stage:<9} {done}", file=sys.stderr, flush=True)
 
 
-def _alert(ctx: RunContext, report: Callable[..., Any], **kwargs: Any) -> None:
+def _alert(ctx: RunContext, report: Callable[..., Any], *, after: dict[str, Any] | None, **kwargs: Any) -> None:
     """Raise the run's event alerts like the DAG does, then deliver whatever the outbox holds to the channels
-    configured through IMBALANCE_* variables; a channel that is down never changes the run's exit code."""
-    report(ctx, **kwargs)
-    senders, _ = senders_from_env(ctx.config)
-    deliver_pending(ctx.store, ctx.config, senders)
+    configured through IMBALANCE_* variables.
+
+    Alerting is secondary: a failure here (the store down, a bug) is printed as a warning and never replaces
+    the run's own error, nor turns a finished run (``after``: its publish summary) into a failed one.
+    """
+    try:
+        report(ctx, **kwargs)
+        senders, _ = senders_from_env(ctx.config)
+        deliver_pending(ctx.store, ctx.config, senders)
+    except Exception as exc:  # any alerting failure is secondary by design
+        logger.debug("alerting failed", exc_info=True)
+        print(secondary_failure_message(exc, after), file=sys.stderr, flush=True)
+
+
+def secondary_failure_message(exc: BaseException, publish: dict[str, Any] | None) -> str:
+    """One line for an alerting failure, saying what the run itself achieved (so nobody re-promotes by hand)."""
+    kind = "" if isinstance(exc, ImbalanceJobsError) else f" ({type(exc).__name__}, a bug; --verbose for details)"
+    if publish is None:
+        outcome = "the run's own error follows"
+    elif publish.get("promoted"):
+        outcome = f"the run succeeded: version {publish['version']} was published and is now champion"
+    else:
+        outcome = f"the run succeeded: {publish.get('note') or 'nothing promoted'}"
+    return f"warning: alerts were not raised or delivered{kind}: {exc}; {outcome}"
 
 
 def render_run(summary: RunSummary) -> str:

@@ -157,3 +157,40 @@ def test_predict_without_champion_is_a_clear_error(config_file, capsys, tmp_path
     rows.write_text("f0\n1\n")
     assert main(["predict", str(path), str(rows)]) == 1
     assert "no champion yet" in capsys.readouterr().err
+
+
+def test_run_failure_keeps_its_own_error_when_alerting_fails_too(config_file, capsys, monkeypatch) -> None:
+    """Issue 12 item 1: the store is unreachable, so ingest fails and so does the failure alert; the user sees
+    ingest's error (naming the source partition), with the alerting failure as a warning only."""
+    path = config_file(seed_data=False)
+    from imbalance_jobs.local_s3 import free_port
+
+    monkeypatch.setenv("IMBALANCE_S3_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("IMBALANCE_S3_MAX_ATTEMPTS", "1")
+    assert main(["run", str(path), "--date", str(RUN_DATE), "--run-id", "down"]) == 1
+    err = capsys.readouterr().err
+    error_line = next(line for line in err.splitlines() if line.startswith("error: "))
+    assert "/fraud/dt=" in error_line
+    assert "cannot list" in error_line
+    assert "validation/report.json" not in error_line
+    assert "warning: alerts were not raised or delivered" in err
+
+
+def test_run_that_promoted_exits_0_and_says_so_when_alert_writes_fail(config_file, capsys, monkeypatch, store) -> None:
+    """Issue 12 item 4: the store fails during the post-publish alert writes; the promotion stands, exit 0."""
+    from imbalance_jobs.cli import _run
+    from imbalance_jobs.errors import StorageError
+
+    def store_down(ctx, **kwargs):
+        raise StorageError(f"{ctx.staging_uri('alerts')}: cannot write: Could not connect to the endpoint URL")
+
+    monkeypatch.setattr(_run, "report_run_outcome", store_down)
+    path = config_file()
+    assert main(["run", str(path), "--date", str(RUN_DATE), "--run-id", "promoted"]) == 0
+    err = capsys.readouterr().err
+    from imbalance_jobs.config import load_config
+
+    champion = read_champion(store, PipelineLayout(load_config(path)))
+    assert champion is not None
+    assert f"version {champion.version} was published and is now champion" in err
+    assert "cannot write: Could not connect" in err
