@@ -3,13 +3,19 @@
 This module is the single boundary where botocore errors become :class:`StorageError` naming the object.
 Transient failures (5xx, throttling, dropped connections) are retried by botocore's "standard" mode with
 exponential backoff and jitter; a 403 is reported as access denied, never as "missing".
+
+Time is bounded: connecting gives up after ``connect_timeout`` (5 s), a silent server after ``read_timeout``
+(30 s), and one call with all its retries after ``deadline`` (60 s), so a hanging endpoint fails a command in
+about a minute with the object named, not in a quarter of an hour. Each retry is logged as a warning while waiting.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import logging
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -22,12 +28,16 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ConditionalWriteFailed",
+    "DeadlineExceeded",
     "ObjectInfo",
     "ObjectStore",
     "StorageSettings",
     "join_uri",
     "split_uri",
 ]
+
+logger = logging.getLogger(__name__)
+_STARTED = "imbalance_jobs_started"
 
 
 class ConditionalWriteFailed(StorageError):
@@ -42,17 +52,42 @@ class StorageSettings:
     access_key_id: str | None = None
     secret_access_key: str | None = None
     region_name: str = "us-east-1"
-    max_attempts: int = 5
+    max_attempts: int = 3
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    deadline: float = 60.0
 
     @classmethod
     def from_env(cls) -> StorageSettings:
-        """``IMBALANCE_S3_ENDPOINT_URL`` (or boto3's ``AWS_ENDPOINT_URL``) plus the usual AWS_* variables."""
+        """``IMBALANCE_S3_ENDPOINT_URL`` (or boto3's ``AWS_ENDPOINT_URL``) plus the usual AWS_* variables;
+        ``IMBALANCE_S3_{CONNECT_TIMEOUT,READ_TIMEOUT,DEADLINE,MAX_ATTEMPTS}`` override the time bounds."""
         return cls(
             endpoint_url=os.environ.get("IMBALANCE_S3_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL"),
             access_key_id=os.environ.get("AWS_ACCESS_KEY_ID"),
             secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY"),
             region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+            max_attempts=int(_env_number("IMBALANCE_S3_MAX_ATTEMPTS", cls.max_attempts)),
+            connect_timeout=_env_number("IMBALANCE_S3_CONNECT_TIMEOUT", cls.connect_timeout),
+            read_timeout=_env_number("IMBALANCE_S3_READ_TIMEOUT", cls.read_timeout),
+            deadline=_env_number("IMBALANCE_S3_DEADLINE", cls.deadline),
         )
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 3600:
+        raise StorageError(f"environment variable {name}: must be a number of seconds in (0, 3600]; got {raw!r}")
+    return value
+
+
+class DeadlineExceeded(StorageError):
+    """One store call, retries included, ran past ``StorageSettings.deadline``."""
 
 
 @dataclass(frozen=True)
@@ -94,12 +129,12 @@ class ObjectStore:
         from botocore.config import Config
 
         cfg = Config(
-            retries={"max_attempts": self.settings.max_attempts, "mode": "standard"},
-            connect_timeout=10,
-            read_timeout=120,
+            retries={"total_max_attempts": self.settings.max_attempts, "mode": "standard"},
+            connect_timeout=self.settings.connect_timeout,
+            read_timeout=self.settings.read_timeout,
             s3={"addressing_style": "path"},
         )
-        return boto3.client(
+        client = boto3.client(
             "s3",
             endpoint_url=self.settings.endpoint_url,
             aws_access_key_id=self.settings.access_key_id,
@@ -107,6 +142,37 @@ class ObjectStore:
             region_name=self.settings.region_name,
             config=cfg,
         )
+        client.meta.events.register("before-call.s3", _start_clock)
+        client.meta.events.register_first("needs-retry.s3", self._before_retry)
+        return client
+
+    def _before_retry(self, **kwargs: Any) -> None:
+        """Give up once the call's deadline has passed; otherwise say that we are waiting, and why."""
+        response, caught = kwargs.get("response"), kwargs.get("caught_exception")
+        status = response[0].status_code if response and response[0] is not None else None
+        if caught is None and (status is None or status < 500) and status != 429:
+            return None
+        context = (kwargs.get("request_dict") or {}).get("context", {})
+        elapsed = time.monotonic() - context.get(_STARTED, time.monotonic())
+        reason = f"{type(caught).__name__}: {caught}" if caught is not None else f"HTTP {status}"
+        name = getattr(kwargs.get("operation"), "name", "call")
+        attempts = kwargs.get("attempts") or 0
+        if attempts >= self.settings.max_attempts:
+            return None  # botocore gives up now and the guard names the object
+        if elapsed >= self.settings.deadline:
+            raise DeadlineExceeded(
+                f"{name}: no answer from the object store at {self.settings.endpoint_url or 'AWS'} within the "
+                f"{self.settings.deadline:g}s deadline after {attempts} attempt(s) ({reason})"
+            )
+        logger.warning(
+            "object store: %s attempt %s failed after %.1fs (%s); retrying, giving up at %gs",
+            name,
+            attempts,
+            elapsed,
+            reason,
+            self.settings.deadline,
+        )
+        return None
 
     # -- bytes ---------------------------------------------------------------------------------------------
     def get_bytes(self, uri: str) -> bytes:
@@ -208,6 +274,12 @@ class ObjectStore:
         return _Guard(uri, action, missing_ok=missing_ok, exists_ok=exists_ok)
 
 
+def _start_clock(**kwargs: Any) -> None:
+    context = kwargs.get("context")
+    if context is not None:
+        context[_STARTED] = time.monotonic()
+
+
 class _Guard:
     """Context manager translating botocore failures for one object into StorageError."""
 
@@ -225,6 +297,8 @@ class _Guard:
             return False
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if isinstance(exc, DeadlineExceeded):
+            raise DeadlineExceeded(f"{self.uri}: cannot {self.action}: {exc}") from exc
         if isinstance(exc, ClientError):
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -236,6 +310,8 @@ class _Guard:
             raise _client_error(self.uri, self.action, code, status) from exc
         if isinstance(exc, BotoCoreError):
             raise StorageError(f"{self.uri}: cannot {self.action}: {exc}") from exc
+        if isinstance(exc, OSError | ValueError) and self.action == "read":  # a body cut off mid-stream
+            raise StorageError(f"{self.uri}: cannot {self.action}: {type(exc).__name__}: {exc}") from exc
         return False
 
 
