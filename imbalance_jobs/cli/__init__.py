@@ -25,7 +25,7 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.files:
         try:
-            config = load_config(path)
+            config = load_config(path, build_estimators=True)
         except ConfigError as exc:
             failed += 1
             print(exc, file=sys.stderr)

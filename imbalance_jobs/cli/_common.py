@@ -39,14 +39,14 @@ def configs_dir() -> Path:
     return Path(os.environ.get("IMBALANCE_CONFIGS_DIR", "configs"))
 
 
-def resolve_config(target: str) -> PipelineConfig:
+def resolve_config(target: str, *, build_estimators: bool = False) -> PipelineConfig:
     """A pipeline argument is a YAML path or the name of a config in the configs directory."""
     path = Path(target)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        return load_config(path)
+        return load_config(path, build_estimators=build_estimators)
     candidate = configs_dir() / f"{target}.yaml"
     if candidate.exists():
-        return load_config(candidate)
+        return load_config(candidate, build_estimators=build_estimators)
     known = sorted(p.stem for p in configs_dir().glob("*.yaml"))
     raise ConfigError(
         target, [f"no such config file, and no pipeline of that name in {configs_dir()}/ (known: {known})"]

@@ -39,7 +39,7 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def build_context(args: argparse.Namespace) -> RunContext:
-    config = resolve_config(args.pipeline)
+    config = resolve_config(args.pipeline, build_estimators=True)
     now = dt.datetime.now(dt.UTC)
     force = "promote" if args.force_promote else "reject" if args.force_reject else None
     try:

@@ -7,9 +7,11 @@ at parse time without importing scikit-learn; ``tests/test_registries.py`` keeps
 from __future__ import annotations
 
 import re
+import string
+import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 MODEL_NAMES = (
     "logistic_regression",
@@ -59,7 +61,86 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # inf / nan are never a sensible setting (an ``.inf`` cost silently broke min_cost thresholds)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_yes_no_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML ``true`` is not the number 1: refuse booleans where only a number is allowed."""
+        if isinstance(value, bool) and info.field_name is not None:
+            annotation = cls.model_fields[info.field_name].annotation
+            allowed = set(typing.get_args(annotation)) | {annotation}
+            if bool not in allowed and allowed & {int, float}:
+                raise ValueError("must be a number, not a yes/no value")
+        return value
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_WEEKDAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_CRON_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day of month", 1, 31, {}),
+    ("month", 1, 12, {m: i + 1 for i, m in enumerate(_MONTHS)}),
+    ("day of week", 0, 7, {d: i for i, d in enumerate(_WEEKDAYS)}),
+)
+CRON_PRESETS = (
+    "@once",
+    "@continuous",
+    "@hourly",
+    "@daily",
+    "@midnight",
+    "@weekly",
+    "@monthly",
+    "@quarterly",
+    "@yearly",
+    "@annually",
+)
+
+
+def check_cron(value: str) -> str:
+    """A five-field cron expression (names and ``*/step`` allowed) or an Airflow preset such as ``@daily``."""
+    if value.strip().lower() in CRON_PRESETS:
+        return value
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(
+            f"must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or one of "
+            f"{', '.join(CRON_PRESETS)}; found {len(fields)} field(s)"
+        )
+    for text, (name, low, high, names) in zip(fields, _CRON_FIELDS, strict=True):
+        for item in text.lower().split(","):
+            problem = _cron_item(item, low, high, names)
+            if problem:
+                raise ValueError(f"{name} field {text!r}: {problem} (allowed {low}-{high})")
+    return value
+
+
+def _cron_item(item: str, low: int, high: int, names: dict[str, int]) -> str | None:
+    body, _, step = item.partition("/")
+    if step and not (step.isdigit() and 1 <= int(step) <= high):
+        return f"step {step!r} is not a whole number from 1 to {high}"
+    if body in ("*", "?"):
+        return None
+    ends = body.split("-")
+    if len(ends) > 2 or not all(ends):
+        return f"{item!r} is not a number, a name or a range a-b"
+    for end in ends:
+        number = names.get(end, int(end) if end.isdigit() else None)
+        if number is None or not low <= number <= high:
+            return f"{end!r} is out of range"
+    return None
+
+
+def _check_prefix_path(value: str) -> str:
+    """Prefixes are folders inside the bucket: no '..' or '.' segments, backslashes or control characters."""
+    segments = value.strip("/").split("/")
+    if any(seg in (".", "..") for seg in segments):
+        raise ValueError("must stay inside the bucket: '.' and '..' folders are not allowed")
+    if "\\" in value or any(ord(ch) < 32 for ch in value) or "//" in value.strip("/"):
+        raise ValueError("must be a '/'-separated folder path without backslashes, control characters or '//'")
+    return value
 
 
 def _check_bucket(value: str) -> str:
@@ -81,12 +162,19 @@ class SourceConfig(_Model):
     @field_validator("prefix")
     @classmethod
     def _prefix_has_date(cls, value: str) -> str:
-        if "{date}" not in value:
+        try:
+            parts = list(string.Formatter().parse(value))
+        except ValueError as exc:  # what str.format would raise at run time
+            raise ValueError(f"is not a valid template ({exc}); write a literal brace as '{{{{' or '}}}}'") from None
+        fields = [(name, spec, conv) for _, name, spec, conv in parts if name is not None]
+        if any(spec or conv for _, spec, conv in fields):
+            raise ValueError("placeholders take no format spec or conversion; use plain {date} and {pipeline}")
+        if "date" not in {name for name, _, _ in fields}:
             raise ValueError("must contain '{date}', the partition day (YYYY-MM-DD)")
-        unknown = set(re.findall(r"{([^}]*)}", value)) - {"date", "pipeline"}
+        unknown = {name for name, _, _ in fields} - {"date", "pipeline"}
         if unknown:
             raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {{date}}, {{pipeline}}")
-        return value
+        return _check_prefix_path(value)
 
 
 class ArtifactsConfig(_Model):
@@ -100,7 +188,9 @@ class ArtifactsConfig(_Model):
     @field_validator("prefix")
     @classmethod
     def _strip(cls, value: str) -> str:
-        return value.strip("/")
+        if "{" in value or "}" in value:
+            raise ValueError("takes no placeholders; the pipeline name is added below it")
+        return _check_prefix_path(value).strip("/")
 
 
 class LabelConfig(_Model):
@@ -154,6 +244,12 @@ class Range(_Model):
     min: float | None = None
     max: float | None = None
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) must be <= max ({self.max})")
+        return self
+
 
 class ValidationConfig(_Model):
     """Data expectations. Checks listed in ``warn_only`` are recorded but do not stop the run."""
@@ -172,12 +268,27 @@ class ValidationConfig(_Model):
 
 
 class SplitConfig(_Model):
-    """Hold-out split, done before anything else touches the data."""
+    """Hold-out split, done before anything else touches the data.
+
+    ``key``: columns that identify a row for life (e.g. ``[txn_id]``); rows are assigned to parts by a salted hash
+    of it, so a row keeps its part in every window. Without a key, the row's content (features + label) is hashed
+    and identical rows share a part. ``salt`` (default: the pipeline name) changes every row's part: changing it
+    leaves only rows that are test rows under both salts to compare the champion on.
+    """
 
     method: Literal["stratified", "time"] = "stratified"
     test_size: OpenFraction = 0.2
     validation_size: OpenFraction = 0.2
     timestamp_column: str | None = None
+    key: list[str] | None = Field(default=None, min_length=1)
+    salt: str | None = Field(default=None, min_length=1, max_length=200)
+
+    @field_validator("key")
+    @classmethod
+    def _key_columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(f"lists a column twice: {value}")
+        return value
 
     @model_validator(mode="after")
     def _sizes(self) -> SplitConfig:
@@ -279,8 +390,8 @@ class ThresholdConfig(_Model):
     objective: Literal["max_f1", "max_recall_at_precision", "max_precision_at_recall", "min_cost"] = "max_f1"
     min_precision: Fraction | None = None
     min_recall: Fraction | None = None
-    fp_cost: float = Field(default=1.0, gt=0)
-    fn_cost: float = Field(default=1.0, gt=0)
+    fp_cost: float = Field(default=1.0, gt=0, le=1e9)
+    fn_cost: float = Field(default=1.0, gt=0, le=1e9)
 
     @model_validator(mode="after")
     def _needs(self) -> ThresholdConfig:
@@ -423,8 +534,8 @@ class AirflowConfig(_Model):
     owner: str = "ml-platform"
     tags: list[str] = Field(default_factory=list)
     retries: int = Field(default=2, ge=0, le=10)
-    retry_delay_minutes: float = Field(default=2.0, gt=0)
-    run_timeout_minutes: int = Field(default=240, ge=1)
+    retry_delay_minutes: float = Field(default=2.0, gt=0, le=1440)
+    run_timeout_minutes: int = Field(default=240, ge=1, le=10080)
     aws_conn_id: str = "imbalance_s3"
     gpu_pool: str = "gpu"
     gpu_queue: str = "gpu"
@@ -459,6 +570,11 @@ class PipelineConfig(_Model):
             raise ValueError("must be 3-63 characters: lowercase letters, digits and '_', starting with a letter")
         return value
 
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return value if value is None else check_cron(value)
+
     @model_validator(mode="after")
     def _cross_checks(self) -> PipelineConfig:
         problems = _cross_problems(self)
@@ -473,6 +589,12 @@ def _cross_problems(cfg: PipelineConfig) -> list[str]:
         problems.append("split.method 'time' needs split.timestamp_column or features.timestamp")
     if cfg.label.column in (cfg.features.numeric or []) + (cfg.features.categorical or []):
         problems.append(f"label column '{cfg.label.column}' must not be listed as a feature")
+    key = cfg.split.key or []
+    if cfg.label.column in key:
+        problems.append(f"split.key must not hold the label column '{cfg.label.column}': a relabelled row would move")
+    listed_keys = sorted(set(key) & set((cfg.features.numeric or []) + (cfg.features.categorical or [])))
+    if listed_keys:
+        problems.append(f"split.key column(s) {listed_keys} are row ids, not features: remove them from features")
     if not cfg.label.is_binary:
         if cfg.calibration.method not in ("auto", "none"):
             problems.append(

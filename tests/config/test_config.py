@@ -123,7 +123,7 @@ def test_parse_config_rejects_invalid_yaml() -> None:
 
 
 def test_parse_config_rejects_non_mapping() -> None:
-    with pytest.raises(ConfigError, match="top level must be a mapping of keys; got list"):
+    with pytest.raises(ConfigError, match=r"\(top level\) \(line 1\): must be a mapping of keys; got list"):
         parse_config("- a\n- b\n", source="bad.yaml")
 
 
@@ -137,3 +137,112 @@ def test_training_defaults_to_the_default_candidate_sweep() -> None:
     config = parse_config(_yaml(data))
     assert [c.name for c in config.training.candidates] == ["hgb", "hgb_balanced", "logreg_smote", "rf_under"]
     assert config.training.candidates[0].imbalance == "none"
+
+
+# -- issue 12 item 8: configs that were wrongly accepted ---------------------------------------------------------
+WRONGLY_ACCEPTED = {
+    "cron_out_of_range": (
+        {"schedule": "61 25 * * *"},
+        r"schedule \(line \d+\): minute field '61': '61' is out of range",
+    ),
+    "cron_prose": ({"schedule": "every night please"}, r"schedule \(line \d+\): must be a cron expression of 5 fields"),
+    "range_reversed": (
+        {"validation": {"value_ranges": {"amount": {"min": 10, "max": 1}}}},
+        r"validation > value_ranges > amount \(line \d+\): min \(10.0\) must be <= max \(1.0\)",
+    ),
+    "inf_cost": ({"threshold": {"fn_cost": float("inf")}}, r"threshold > fn_cost \(line \d+\): .*finite"),
+    "absurd_timeout": (
+        {"airflow": {"run_timeout_minutes": 10**20}},
+        r"airflow > run_timeout_minutes \(line \d+\): .*less than or equal to 10080",
+    ),
+    "absurd_retry_delay": (
+        {"airflow": {"retry_delay_minutes": 1e20}},
+        r"airflow > retry_delay_minutes \(line \d+\): .*less than or equal to 1440",
+    ),
+    "artifacts_escape": (
+        {"artifacts": {"prefix": "../../etc"}},
+        r"artifacts > prefix \(line \d+\): must stay inside the bucket",
+    ),
+    "source_unbalanced_brace": (
+        {"source": {"prefix": "fraud/{date}/{"}},
+        r"source > prefix \(line \d+\): is not a valid template",
+    ),
+    "source_close_brace": ({"source": {"prefix": "fraud/dt={date}}/"}}, r"source > prefix .*not a valid template"),
+    "source_format_spec": ({"source": {"prefix": "fraud/{date:%Y}/"}}, r"source > prefix .*no format spec"),
+    "cv_folds_bool": (
+        {"training": {"cv_folds": True}},
+        r"training > cv_folds \(line \d+\): must be a number, not a yes/no value; got True",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WRONGLY_ACCEPTED))
+def test_parse_config_refuses_what_was_wrongly_accepted(case: str) -> None:
+    overrides, pattern = WRONGLY_ACCEPTED[case]
+    with pytest.raises(ConfigError, match=pattern):
+        parse_config(_yaml(merge(BASE_CONFIG, overrides)), source="bad.yaml")
+
+
+def test_parse_config_accepts_valid_schedules() -> None:
+    for schedule in ("0 2 * * *", "*/15 6-22 * * mon-fri", "0 0 1 jan,jul *", "@daily", None):
+        assert parse_config(_yaml(merge(BASE_CONFIG, {"schedule": schedule}))).schedule == schedule
+
+
+def test_parse_config_refuses_duplicate_keys_with_both_lines() -> None:
+    text = _yaml(merge(BASE_CONFIG, {"training": {"candidates": [{"name": "a", "imbalance": "smote"}]}}))
+    text = text.replace("    imbalance: smote\n", "    imbalance: smote\n    imbalance: smtoe\n")
+    first = next(i for i, row in enumerate(text.splitlines(), 1) if row.endswith("imbalance: smote"))
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, source="bad.yaml")
+    assert info.value.problems == [
+        f"training > candidates[0] > imbalance (line {first + 1}): duplicate key; first given at line {first} "
+        "(YAML would silently keep only the last); remove one"
+    ]
+
+
+def test_parse_config_gives_a_line_for_cross_field_and_missing_keys() -> None:
+    data = merge(BASE_CONFIG, {"features": {"timestamp": None}, "split": {"method": "time"}})
+    del data["label"]
+    with pytest.raises(ConfigError) as info:
+        parse_config(_yaml(data), source="bad.yaml")
+    assert "label (line 1): required key is missing" in info.value.problems
+    data = merge(BASE_CONFIG, {"features": {"timestamp": None}, "split": {"method": "time"}})
+    text = _yaml(data)
+    split_line = next(i for i, row in enumerate(text.splitlines(), 1) if row.startswith("split:"))
+    with pytest.raises(ConfigError, match=rf"\(top level\) \(line {split_line + 1}\): split.method 'time' needs"):
+        parse_config(_yaml(data), source="bad.yaml")
+
+
+def test_parse_config_refuses_an_empty_file() -> None:
+    with pytest.raises(ConfigError, match=r"\(top level\) \(line 1\): must be a mapping of keys; got an empty file"):
+        parse_config("", source="bad.yaml")
+
+
+@pytest.mark.parametrize(
+    ("candidate", "pattern"),
+    [
+        (
+            {"name": "a", "model": "random_forest", "model_params": {"n_estimatorz": 3}},
+            r"training > candidates\[0\] > model_params > n_estimatorz \(line \d+\): not a parameter of "
+            r"RandomForestClassifier",
+        ),
+        (
+            {"name": "a", "imbalance": "smote", "imbalance_params": {"sampling_strategy": 7}},
+            r"training > candidates\[0\] > imbalance_params > sampling_strategy \(line \d+\): SMOTE needs .*; got 7",
+        ),
+        (
+            {"name": "a", "model": "logistic_regression", "model_params": {"C": -1}},
+            r"training > candidates\[0\] > model_params > C \(line \d+\): LogisticRegression needs",
+        ),
+    ],
+)
+def test_parse_config_builds_estimators_to_check_their_params(candidate: dict, pattern: str) -> None:
+    text = _yaml(merge(BASE_CONFIG, {"training": {"candidates": [candidate]}}))
+    parse_config(text)  # the light check (DAG parse time) does not import scikit-learn
+    with pytest.raises(ConfigError, match=pattern):
+        parse_config(text, source="bad.yaml", build_estimators=True)
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_configs_build_their_estimators(path: Path) -> None:
+    assert load_config(path, build_estimators=True).name == path.stem
