@@ -61,7 +61,7 @@ def parse_config(text: str, *, source: str = "<config>", build_estimators: bool 
     try:
         config = PipelineConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(source, [_describe(err, node) for err in exc.errors()]) from exc
+        raise ConfigError(source, _merge_union_branches([_describe(err, node) for err in exc.errors()])) from exc
     if build_estimators:
         problems = [_place(path, message, node) for path, message in check_estimators(config)]
         if problems:
@@ -139,8 +139,12 @@ def config_hash(config: PipelineConfig) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_BRANCH = re.compile(r"^(function-after\[.*|literal\[.*|int|str|float|bool|none|list\[.*\]|dict\[.*\])$")
+"""Tags pydantic puts in an error location for the member of a union or a validator wrapper, not config keys."""
+
+
 def _describe(err: dict[str, Any], root: yaml.Node | None) -> str:
-    loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-after", "literal")))]
+    loc = [p for p in err["loc"] if not (isinstance(p, str) and _BRANCH.match(p))]
     path = format_key_path(loc) or "(top level)"
     line = _line_of(root, loc) if loc else _line_named_in(root, err["msg"])
     where = f" (line {line})" if line else ""
@@ -152,6 +156,20 @@ def _describe(err: dict[str, Any], root: yaml.Node | None) -> str:
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or (got is None and "input" not in err) else f"; got {got!r}"
     return f"{path}{where}: {msg}{shown}"
+
+
+def _merge_union_branches(problems: list[str]) -> list[str]:
+    """``label > positive: valid integer`` and ``label > positive: valid string`` (one per union member)
+    become one problem: ``label > positive: Input should be a valid integer, or a valid string``."""
+    out: list[str] = []
+    for problem in problems:
+        head, _, rule = problem.partition(": ")
+        if out and out[-1].startswith(head + ": "):
+            rule = rule.removeprefix("Input should be ")
+            out[-1] = f"{out[-1]}, or {rule}"
+        else:
+            out.append(problem)
+    return out
 
 
 def _line_named_in(root: yaml.Node | None, message: str) -> int | None:
