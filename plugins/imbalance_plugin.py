@@ -1,15 +1,36 @@
-"""The imbalance-jobs Airflow plugin: registers the object-store extra links (``airflow plugins`` lists them).
+"""The imbalance-jobs Airflow plugin: the Models view (a FastAPI app + UI entries) and the extra links.
 
-The DAG factory attaches the links to its ``validate`` and ``publish`` tasks itself; registering them here makes
-them discoverable and keeps one place where this project's Airflow extensions are listed.
+- ``/models``: the read-only Models view (``imbalance_models_view``), mounted by the api-server; every route checks
+  the caller's Airflow token itself.
+- UI entries: "Models" in the navigation bar, a "Models" tab on every retraining DAG (``{DAG_ID}``) and a
+  "Run outcome" tab on every run (``{RUN_ID}``); Airflow shows them in an iframe, which sends the UI's cookie.
+- Extra links on ``validate`` and ``publish`` (attached by the DAG factory; registered here so they are listed).
 """
 
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 from imbalance_links import PublishedVersionLink, ValidationReportLink
+from imbalance_models_view import URL_PREFIX, app
+
+_ICON = (
+    "data:image/svg+xml;utf8,<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 24 24' fill='none' "
+    "stroke='%234a5568' stroke-width='2'><path d='M12 2 3 7l9 5 9-5-9-5z'/><path d='m3 17 9 5 9-5'/>"
+    "<path d='m3 12 9 5 9-5'/></svg>"
+)
 
 
 class ImbalanceJobsPlugin(AirflowPlugin):
     name = "imbalance_jobs"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "imbalance-jobs Models"}]
+    external_views = [
+        {"name": "Models", "href": f"{URL_PREFIX}/", "url_route": "models", "destination": "nav", "icon": _ICON},
+        {"name": "Models", "href": f"{URL_PREFIX}/dags/{{DAG_ID}}", "url_route": "models_dag", "destination": "dag"},
+        {
+            "name": "Run outcome",
+            "href": f"{URL_PREFIX}/dags/{{DAG_ID}}/runs/{{RUN_ID}}",
+            "url_route": "models_run",
+            "destination": "dag_run",
+        },
+    ]
     operator_extra_links = [ValidationReportLink(), PublishedVersionLink()]
