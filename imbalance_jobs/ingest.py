@@ -1,6 +1,9 @@
 """Ingest stage: read the date partitions inside the lookback window into one staged snapshot.
 
 The snapshot manifest records every object read (URI, ETag, size, rows) so a run can be reproduced and audited.
+Partitions must agree with each other: a column whose kind changes between days (numbers one day, text the next)
+or numbers stored as text fail as data validation (exit 5) naming the day, the column and both types, and label
+values are matched as labels (``0.0`` is the class ``0`` when the config says 0/1).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext
-from imbalance_jobs.errors import IngestError
+from imbalance_jobs.errors import DataValidationError, IngestError
 from imbalance_jobs.features import ROW_ID, required_columns
 from imbalance_jobs.storage import ObjectInfo, ObjectStore, join_uri
 from imbalance_jobs.summary import Summary
@@ -90,11 +93,19 @@ def read_snapshot(ctx: RunContext) -> tuple[pd.DataFrame, list[SnapshotObject]]:
         frame = _read_object(ctx.store, obj, config, columns)
         frames.append(frame)
         records.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=len(frame), day=day))
+    template = join_uri(f"s3://{config.source.bucket}", config.source.prefix)
+    failures = schema_drift(frames, records, skip={config.label.column})
+    if failures:
+        raise DataValidationError(template, failures)
     try:
         data = pd.concat(frames, ignore_index=True)
     except (TypeError, ValueError) as exc:
         raise IngestError(f"{records[0].uri} and others: partitions have incompatible schemas ({exc})") from exc
-    data = _downcast(data, keep={config.label.column})
+    failures = numbers_as_text(data, config)
+    if failures:
+        raise DataValidationError(template, failures)
+    data[config.label.column] = normalize_labels(data[config.label.column], config.label.classes)
+    data = _downcast(data, keep={config.label.column, *(config.split.key or [])})  # row keys hash exactly
     data.insert(0, ROW_ID, np.arange(len(data), dtype=np.int64))
     return data, records
 
@@ -124,11 +135,107 @@ def _read_object(store: ObjectStore, obj: ObjectInfo, config: PipelineConfig, co
 
 def _check_columns(uri: str, present: list[str], config: PipelineConfig, columns: list[str] | None) -> None:
     label = config.label.column
+    if len(present) == 1 and label not in present:
+        found = [d for d in (";", "\t", "|") if d in present[0]]
+        if found:
+            raise IngestError(
+                f"{uri}: the header is one column {present[0][:60]!r} that contains {found[0]!r}; source CSV files "
+                f"must be comma-separated (this one looks {found[0]!r}-delimited)"
+            )
     if label not in present:
         raise IngestError(f"{uri}: label column '{label}' is missing; columns present: {sorted(present)}")
     missing = [c for c in (columns or []) if c not in present]
     if missing:
         raise IngestError(f"{uri}: configured column(s) {missing} are missing; columns present: {sorted(present)}")
+
+
+def column_kind(series: pd.Series) -> str | None:
+    """``number``, ``bool``, ``text``, ``datetime`` or ``other``; ``None`` for a column with no values."""
+    import pandas as pd
+
+    values = series.dropna()
+    if values.empty:
+        return None
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "number"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    kinds = {type(v) for v in values}
+    if kinds <= {str}:
+        return "text"
+    if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values):
+        return "number"
+    return "other"
+
+
+def schema_drift(frames: list[pd.DataFrame], records: list[SnapshotObject], *, skip: set[str]) -> list[str]:
+    """One failure per column whose kind differs between partitions, naming both days, files and types."""
+    failures = []
+    columns = dict.fromkeys(c for f in frames for c in f.columns if c not in skip)
+    for col in columns:
+        first: tuple[str, SnapshotObject, str] | None = None
+        for frame, rec in zip(frames, records, strict=True):
+            if col not in frame.columns or (kind := column_kind(frame[col])) is None:
+                continue
+            if first is None:
+                first = (kind, rec, str(frame[col].dtype))
+            elif kind != first[0]:
+                failures.append(
+                    f"column '{col}' changes type between days: {first[0]} ({first[2]}) on {first[1].day} "
+                    f"in {first[1].uri}, {kind} ({frame[col].dtype}) on {rec.day} in {rec.uri}; "
+                    f"every partition must store it the same way"
+                )
+                break
+    return failures
+
+
+def numbers_as_text(frame: pd.DataFrame, config: PipelineConfig) -> list[str]:
+    """Feature columns whose every value is a number written as text: never guessed to be categories."""
+    import pandas as pd
+
+    feats = config.features
+    skip = {config.label.column, feats.timestamp, *feats.exclude, *(feats.categorical or [])}
+    skip |= {config.split.timestamp_column, *(config.split.key or [])}
+    failures = []
+    for col in frame.columns:
+        if col in skip or column_kind(frame[col]) != "text":
+            continue
+        values = frame[col].dropna()
+        if pd.to_numeric(values, errors="coerce").notna().all():
+            failures.append(
+                f"column '{col}' holds numbers stored as text (e.g. {values.iloc[0]!r}) on every day; store it as "
+                f"a number, or list it under features.categorical if the numbers are category codes"
+            )
+    return failures
+
+
+def normalize_labels(values: pd.Series, classes: list[int | str]) -> pd.Series:
+    """Label values matched to the configured classes as labels: ``0.0``, ``0`` and ``"0"`` are class ``0``.
+
+    Values matching no class are kept as their text so validation can name them; the column is then all text.
+    """
+    import pandas as pd
+
+    by_text = {str(c): c for c in classes}
+    uniques = values.dropna().unique()
+    texts = {u: _label_text(u) for u in uniques}
+    if not all(t in by_text for t in texts.values()):
+        return values.map(texts).astype("string")
+    if pd.api.types.is_integer_dtype(values.dtype) or not len(uniques):
+        return values
+    mapped = values.map({u: by_text[t] for u, t in texts.items()})
+    if all(isinstance(c, int) for c in classes) and mapped.notna().all():
+        return mapped.astype(np.int64)
+    return mapped
+
+
+def _label_text(value: object) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _downcast(frame: pd.DataFrame, *, keep: set[str]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -149,3 +150,74 @@ def test_ingest_rerun_overwrites_its_own_outputs(store, make_config, make_contex
     second = ingest(make_context(config))
     assert first == second
     assert pd.DataFrame(store.get_frame(second.data_uri)).shape[0] == 300
+
+
+def _put_day(store, config, day, frame, fmt="parquet") -> str:
+    uri = f"s3://{config.source.bucket}/fraud/dt={day}/part-0.{fmt}"
+    buf = io.BytesIO()
+    if fmt == "parquet":
+        frame.to_parquet(buf, index=False)
+    else:
+        frame.to_csv(buf, index=False, sep=";")
+    store.put_bytes(uri, buf.getvalue())
+    return uri
+
+
+def test_ingest_schema_drift_between_days_fails_validation_naming_both(store, make_config, make_context) -> None:
+    """Issue 12 item 6: float on one day, text on the next was an ArrowInvalid traceback (exit 3)."""
+    from imbalance_jobs.errors import DataValidationError
+
+    config = make_config(source={"lookback_days": 2})
+    day1, day2 = RUN_DATE - dt.timedelta(days=1), RUN_DATE
+    _put_day(store, config, day1, make_frame(SPEC, seed=1, day=day1))
+    drifted = make_frame(SPEC, seed=1, day=day2)
+    drifted["f0"] = drifted["f0"].map(lambda v: f"{v:.3f} EUR")
+    uri2 = _put_day(store, config, day2, drifted)
+    with pytest.raises(DataValidationError) as info:
+        ingest(make_context(config))
+    (failure,) = info.value.failures
+    assert failure.startswith(f"column 'f0' changes type between days: number (float64) on {day1}")
+    assert re.search(rf"text \(\w+\) on {day2} in {re.escape(uri2)};", failure)
+
+
+def test_ingest_matches_float_labels_as_labels(store, make_config, make_context) -> None:
+    """Issue 12 item 7: 0.0/1.0 were 'outside [0, 1]' for every row."""
+    config = make_config(source={"lookback_days": 1})
+    frame = make_frame(SPEC, seed=1, day=RUN_DATE)
+    frame["is_fraud"] = frame["is_fraud"].astype(float)
+    _put_day(store, config, RUN_DATE, frame)
+    summary = ingest(make_context(config))
+    assert set(summary.label_counts) == {"0", "1"}
+    assert store.get_frame(summary.data_uri)["is_fraud"].dtype == np.int64
+
+
+def test_ingest_string_labels_on_one_day_reach_validation_as_values(store, make_config, make_context) -> None:
+    """Issue 12 item 6: 'fraud'/'ok' strings on one day of a 0/1 pipeline was a TypeError traceback."""
+    config = make_config(source={"lookback_days": 2})
+    day1, day2 = RUN_DATE - dt.timedelta(days=1), RUN_DATE
+    _put_day(store, config, day1, make_frame(SPEC, seed=1, day=day1))
+    words = make_frame(SPEC, seed=1, day=day2)
+    words["is_fraud"] = words["is_fraud"].map({0: "ok", 1: "fraud"})
+    _put_day(store, config, day2, words)
+    summary = ingest(make_context(config))
+    assert {"0", "1", "ok", "fraud"} <= set(summary.label_counts)
+
+
+def test_ingest_numbers_stored_as_text_fail_validation(store, make_config, make_context) -> None:
+    """Issue 12 item 7: a numeric column stored as text was silently treated as categorical."""
+    from imbalance_jobs.errors import DataValidationError
+
+    config = make_config(source={"lookback_days": 1})
+    frame = make_frame(SPEC, seed=1, day=RUN_DATE)
+    frame["f1"] = frame["f1"].map(lambda v: f"{v:.4f}" if pd.notna(v) else None)
+    _put_day(store, config, RUN_DATE, frame)
+    with pytest.raises(DataValidationError, match=r"column 'f1' holds numbers stored as text \(e.g. '-?\d"):
+        ingest(make_context(config))
+
+
+def test_ingest_semicolon_csv_is_named_as_such(store, make_config, make_context) -> None:
+    """Issue 12 item 7: a ';'-delimited CSV was reported as every column missing."""
+    config = make_config(source={"lookback_days": 1, "format": "csv"})
+    uri = _put_day(store, config, RUN_DATE, make_frame(SPEC, seed=1, day=RUN_DATE), fmt="csv")
+    with pytest.raises(IngestError, match=rf"{uri}: the header is one column .* looks ';'-delimited"):
+        ingest(make_context(config))
