@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from imbalance_jobs.context import PipelineLayout, RunContext
 from imbalance_jobs.errors import PromotionRejected, PublishError, StorageError
-from imbalance_jobs.storage import ConditionalWriteFailed, ObjectStore, join_uri
+from imbalance_jobs.storage import ConditionalWriteFailed, ObjectInfo, ObjectStore, join_uri
 from imbalance_jobs.summary import Summary
 
 __all__ = [
+    "SWEEP_GRACE",
     "Champion",
     "PublishSummary",
     "list_history",
@@ -26,10 +28,16 @@ __all__ = [
     "move_champion",
     "publish",
     "read_champion",
+    "require_complete",
+    "sweep_incomplete",
+    "verify_files",
     "version_id",
 ]
 
 COMPLETE = "_COMPLETE.json"
+SWEEP_GRACE = dt.timedelta(hours=1)
+"""An incomplete version folder this old is a crashed publish, never one in progress (publishing takes seconds)."""
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class PublishSummary(Summary):
     champion_before: str | None
     champion_after: str | None
     note: str
+    swept: list[str] = []
 
 
 def version_id(created_at: dt.datetime, run_id: str) -> str:
@@ -88,13 +97,16 @@ def publish(ctx: RunContext, verdict_uri: str) -> PublishSummary:
     )
     if ctx.options.dry_run:
         summary = summary.model_copy(update={"note": "dry run: nothing published"})
+    version = version_id(dt.datetime.fromisoformat(verdict["created_at"]), ctx.run_id)
+    if not ctx.options.dry_run:  # whatever the decision: a crashed publish must not linger until the next promotion
+        swept = sweep_incomplete(ctx.store, ctx.layout, run_id=ctx.run_id, keep=version)
+        summary = summary.model_copy(update={"swept": swept})
     if decision != "promote" or ctx.options.dry_run:
         record = {"decision": decision, "note": summary.note, "verdict": verdict_uri}
         ctx.store.put_json(ctx.staging_uri("rejection.json"), record)
         return summary
     from imbalance_jobs.versions import write_version
 
-    version = version_id(dt.datetime.fromisoformat(verdict["created_at"]), ctx.run_id)
     prefix = write_version(ctx, version, verdict)
     move_champion(
         ctx.store,
@@ -172,3 +184,88 @@ def list_versions(store: ObjectStore, layout: PipelineLayout) -> list[dict[str, 
 def list_history(store: ObjectStore, layout: PipelineLayout) -> list[dict[str, Any]]:
     """Every promotion and rollback, oldest first."""
     return [store.get_json(o.uri) for o in store.list(layout.history_prefix) if o.uri.endswith(".json")]
+
+
+def incomplete_versions(store: ObjectStore, layout: PipelineLayout) -> dict[str, list[ObjectInfo]]:
+    """Version folders without a completion marker (a publish that crashed or is still writing)."""
+    folders: dict[str, list[ObjectInfo]] = {}
+    for obj in store.list(layout.versions_prefix):
+        version = obj.uri[len(layout.versions_prefix) :].split("/", 1)[0]
+        folders.setdefault(version, []).append(obj)
+    return {v: objs for v, objs in folders.items() if not any(o.uri.endswith("/" + COMPLETE) for o in objs)}
+
+
+def sweep_incomplete(
+    store: ObjectStore,
+    layout: PipelineLayout,
+    *,
+    run_id: str,
+    keep: str | None = None,
+    now: dt.datetime | None = None,
+    grace: dt.timedelta = SWEEP_GRACE,
+) -> list[str]:
+    """Delete incomplete version folders left by a crashed publish; record what went under ``sweeps/``.
+
+    A folder goes when it belongs to an earlier attempt of this same run (its model.json names ``run_id``) or
+    when nothing in it changed for ``grace``; a folder another run may still be writing is left alone.
+    """
+    now = now or dt.datetime.now(dt.UTC)
+    removed = []
+    for version, objs in sorted(incomplete_versions(store, layout).items()):
+        if version == keep:
+            continue  # a retry of this very publish completes its own folder
+        newest = max((o.modified for o in objs if o.modified), default=None)
+        owner = _owner_run(store, layout, version, objs)
+        stale = newest is not None and now - newest >= grace
+        if owner == run_id or stale:
+            store.delete_prefix(layout.version_prefix(version))
+            removed.append(version)
+            why = (
+                "an earlier attempt of this run" if owner == run_id else f"untouched since {newest:%Y-%m-%dT%H:%M:%SZ}"
+            )
+            logger.warning("swept incomplete version folder %s (%s)", layout.version_prefix(version), why)
+    if removed:
+        record = {"at": now.isoformat(timespec="milliseconds"), "run_id": run_id, "removed": removed,
+                  "rule": f"no {COMPLETE}; same run id, or untouched for {grace}"}  # fmt: skip
+        store.put_json(join_uri(layout.root, "sweeps", f"{now:%Y%m%dT%H%M%S%fZ}.json"), record)
+    return removed
+
+
+def _owner_run(store: ObjectStore, layout: PipelineLayout, version: str, objs: list[ObjectInfo]) -> str | None:
+    uri = layout.version_uri(version, "model.json")
+    if not any(o.uri == uri for o in objs):
+        return None
+    try:
+        return store.get_json(uri).get("run_id")
+    except StorageError:
+        return None  # a half-written model.json: judged by age alone
+
+
+def require_complete(store: ObjectStore, layout: PipelineLayout, version: str) -> dict[str, Any]:
+    """The completion marker of a published version; a clear refusal for an incomplete or unknown one."""
+    prefix = layout.version_prefix(version)
+    found = store.get_with_etag(join_uri(prefix, COMPLETE))
+    if found is None:
+        what = "was never completely published (no " + COMPLETE + "; an interrupted publish, swept by the next run)"
+        if not store.list(prefix):
+            what = "does not exist"
+        raise PublishError(f"{prefix}: version {version} {what}; refusing to use it")
+    import json
+
+    try:
+        return json.loads(found[0])
+    except ValueError as exc:
+        raise PublishError(f"{join_uri(prefix, COMPLETE)}: completion marker is unreadable ({exc})") from exc
+
+
+def verify_files(store: ObjectStore, layout: PipelineLayout, marker: dict[str, Any]) -> list[str]:
+    """What differs between a version folder and the SHA-256 of each file its marker recorded: [] when intact."""
+    prefix = layout.version_prefix(marker["version"])
+    expected: dict[str, str] = marker.get("files", {})
+    present = {o.uri[len(prefix) :] for o in store.list(prefix)} - {COMPLETE}
+    problems = [f"{name}: missing" for name in sorted(set(expected) - present)]
+    problems += [f"{name}: not part of the published version" for name in sorted(present - set(expected))]
+    for name in sorted(set(expected) & present):
+        if hashlib.sha256(store.get_bytes(join_uri(prefix, name))).hexdigest() != expected[name]:
+            problems.append(f"{name}: content changed since publishing")
+    return problems

@@ -11,6 +11,7 @@ about a minute with the object named, not in a quarter of an hour. Each retry is
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
@@ -95,6 +96,7 @@ class ObjectInfo:
     uri: str
     etag: str
     size: int
+    modified: dt.datetime | None = None
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -164,7 +166,8 @@ class ObjectStore:
                 f"{name}: no answer from the object store at {self.settings.endpoint_url or 'AWS'} within the "
                 f"{self.settings.deadline:g}s deadline after {attempts} attempt(s) ({reason})"
             )
-        logger.warning(
+        logger.log(
+            logging.WARNING if elapsed >= 2.0 else logging.DEBUG,  # quick refusals retry silently; waits are shown
             "object store: %s attempt %s failed after %.1fs (%s); retrying, giving up at %gs",
             name,
             attempts,
@@ -227,7 +230,12 @@ class ObjectStore:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
             for page in pages:
                 for obj in page.get("Contents", []):
-                    yield ObjectInfo(uri=f"s3://{bucket}/{obj['Key']}", etag=obj["ETag"], size=obj["Size"])
+                    yield ObjectInfo(
+                        uri=f"s3://{bucket}/{obj['Key']}",
+                        etag=obj["ETag"],
+                        size=obj["Size"],
+                        modified=obj.get("LastModified"),
+                    )
 
     def delete_prefix(self, prefix_uri: str) -> int:
         """Remove every object under a staging prefix (never used on published versions)."""
