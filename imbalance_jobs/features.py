@@ -32,7 +32,7 @@ def required_columns(config: PipelineConfig) -> list[str] | None:
     feats = config.features
     if feats.numeric is None or feats.categorical is None:
         return None
-    extra = [c for c in (feats.timestamp, config.split.timestamp_column) if c]
+    extra = [c for c in (feats.timestamp, config.split.timestamp_column, *(config.split.key or [])) if c]
     return list(dict.fromkeys([*feats.numeric, *feats.categorical, config.label.column, *extra]))
 
 
@@ -41,7 +41,14 @@ def resolve_features(config: PipelineConfig, frame: pd.DataFrame, *, source: str
     import pandas as pd
 
     feats = config.features
-    reserved = {config.label.column, ROW_ID, feats.timestamp, config.split.timestamp_column, *feats.exclude}
+    reserved = {
+        config.label.column,
+        ROW_ID,
+        feats.timestamp,
+        config.split.timestamp_column,
+        *feats.exclude,
+        *(config.split.key or []),  # a row id is never a feature
+    }
     listed = [*(feats.numeric or []), *(feats.categorical or [])]
     missing = [c for c in listed if c not in frame.columns]
     if missing:

@@ -2,12 +2,17 @@
 
 Two methods, both reproducible:
 
-* ``stratified`` -- two seeded stratified shuffles: first the test part is taken from all rows, then the
-  validation part from what is left, so every part keeps the class shares of the whole snapshot.
+* ``stratified`` -- rows keep their part for life: a salted hash of the row key (``split.key``; without one, of
+  the row's content: features + label) maps each row to a number in [0, 1); ``[0, test_size)`` is test,
+  ``[test_size, test_size + validation_size)`` validation, the rest training. A row lands in the same part in
+  every window it appears in, so tonight's test rows were never in yesterday's champion's training rows. The
+  hash ignores the label, so every class gets the configured shares (up to binomial noise on small classes).
 * ``time`` -- rows are ordered by the timestamp column (ties broken by ``_row_id``); the newest rows become the
   test part, the ones before them the validation part, and the oldest the training part ("train on the past").
 
-``test_size`` and ``validation_size`` are fractions of *all* rows. Every part must hold at least
+Each split records its contract (:class:`~imbalance_jobs.split_contract.SplitSpec`, ``split/spec.json``) so the
+evaluate stage can prove the champion never saw the rows it is scored on. ``test_size`` and ``validation_size``
+are fractions of *all* rows. Every part must hold at least
 :data:`MIN_ROWS_PER_CLASS` rows of every class, or the split fails with a message that says which part and
 class fell short: a part without positives cannot be stratified in cross-validation nor scored afterwards.
 Resampling and weighting happen later, inside the training part only (see :mod:`imbalance_jobs.training`).
@@ -24,14 +29,15 @@ import numpy as np
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext
 from imbalance_jobs.errors import DataValidationError
-from imbalance_jobs.features import ROW_ID
+from imbalance_jobs.features import ROW_ID, resolve_features
 from imbalance_jobs.labels import class_names, encode_labels
+from imbalance_jobs.split_contract import SplitSpec, TimePoint, hash_units, time_values
 from imbalance_jobs.summary import Summary
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["MIN_ROWS_PER_CLASS", "PARTS", "SplitFrames", "SplitSummary", "split", "split_frame"]
+__all__ = ["MIN_ROWS_PER_CLASS", "PARTS", "SplitFrames", "SplitSummary", "hash_columns", "split", "split_frame"]
 
 PARTS = ("train", "validation", "test")
 MIN_ROWS_PER_CLASS = 2
@@ -41,10 +47,12 @@ class SplitSummary(Summary):
     train_uri: str
     validation_uri: str
     test_uri: str
+    spec_uri: str
     method: str
     counts: dict[str, dict[str, int]]
     """part -> label value -> rows."""
     timestamp_column: str | None = None
+    spec: SplitSpec
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class SplitFrames:
     validation: pd.DataFrame
     test: pd.DataFrame
     method: str
+    spec: SplitSpec
 
     def parts(self) -> dict[str, pd.DataFrame]:
         return {"train": self.train, "validation": self.validation, "test": self.test}
@@ -75,7 +84,7 @@ def split_frame(config: PipelineConfig, frame: pd.DataFrame, *, source: str = "d
     Returns
     -------
     SplitFrames
-        Disjoint parts whose ``_row_id`` values together are exactly the input's.
+        Disjoint parts whose ``_row_id`` values together are exactly the input's, and the split's contract.
 
     Examples
     --------
@@ -88,20 +97,25 @@ def split_frame(config: PipelineConfig, frame: pd.DataFrame, *, source: str = "d
     ...     "artifacts": {"bucket": "art"}, "label": {"column": "label"},
     ...     "training": {"candidates": [{"name": "hgb"}]}})
     >>> parts = split_frame(config, frame)
-    >>> [len(parts.train), len(parts.validation), len(parts.test)]
-    [600, 200, 200]
+    >>> [round(len(p) / len(frame), 1) for p in (parts.train, parts.validation, parts.test)]
+    [0.6, 0.2, 0.2]
+    >>> parts.spec.assignment, parts.spec.test_range
+    ('hash', (0.0, 0.2))
     """
     if ROW_ID not in frame.columns:
         frame = frame.assign(**{ROW_ID: np.arange(len(frame), dtype=np.int64)})
     y = encode_labels(frame[config.label.column], config.label, source=source)
     if config.split.method == "time":
-        order = _time_order(config, frame, source)
-        index = _time_parts(order, config.split.test_size, config.split.validation_size)
+        times = time_values(frame, _timestamp_column(config), source=source)
+        index = _time_parts(_time_order(times, frame), config.split.test_size, config.split.validation_size)
+        spec = _time_spec(config, frame, times, index)
     else:
-        index = _stratified_parts(y, config, source)
+        spec = _hash_spec(config, frame, source)
+        index = _hash_parts(hash_units(frame, spec), spec)
     _check_parts(index, y, config, source)
     frames = {part: _take(frame, rows) for part, rows in index.items()}
-    return SplitFrames(**frames, method=config.split.method)
+    rows = {part: len(r) for part, r in index.items()}
+    return SplitFrames(**frames, method=config.split.method, spec=spec.model_copy(update={"rows": rows}))
 
 
 def split(ctx: RunContext, data_uri: str) -> SplitSummary:
@@ -113,31 +127,73 @@ def split(ctx: RunContext, data_uri: str) -> SplitSummary:
         uris[part] = ctx.staging_uri("split", f"{part}.parquet")
         ctx.store.put_frame(uris[part], frame)
         counts[part] = _code_counts(encode_labels(frame[config.label.column], config.label), config)
+    spec_uri = ctx.staging_uri("split", "spec.json")
+    ctx.store.put_json(spec_uri, frames.spec.to_json_dict())
     return SplitSummary(
         train_uri=uris["train"],
         validation_uri=uris["validation"],
         test_uri=uris["test"],
+        spec_uri=spec_uri,
         method=config.split.method,
         counts=counts,
         timestamp_column=_timestamp_column(config) if config.split.method == "time" else None,
+        spec=frames.spec,
     )
 
 
-def _stratified_parts(y: np.ndarray, config: PipelineConfig, source: str) -> dict[str, np.ndarray]:
-    from sklearn.model_selection import train_test_split
+def hash_columns(config: PipelineConfig, frame: pd.DataFrame, *, source: str = "data") -> list[str]:
+    """The columns a row is hashed by: ``split.key``, else its content (features + label, sorted by name)."""
+    if config.split.key:
+        missing = [c for c in config.split.key if c not in frame.columns]
+        if missing:
+            raise DataValidationError(source, [f"split.key column(s) {missing} are not in the data"])
+        return list(config.split.key)
+    return sorted({*resolve_features(config, frame, source=source).columns, config.label.column})
 
-    rows = np.arange(len(y))
-    test_size, val_size = config.split.test_size, config.split.validation_size
-    try:
-        rest, test = train_test_split(rows, test_size=test_size, stratify=y, random_state=config.seed)
-        train, val = train_test_split(
-            rest, test_size=val_size / (1.0 - test_size), stratify=y[rest], random_state=config.seed
-        )
-    except ValueError as exc:
-        raise DataValidationError(
-            source, [f"cannot stratify {len(y)} rows with class counts {_code_counts(y, config)} ({exc})"]
-        ) from exc
-    return {"train": np.sort(train), "validation": np.sort(val), "test": np.sort(test)}
+
+def _hash_spec(config: PipelineConfig, frame: pd.DataFrame, source: str) -> SplitSpec:
+    test, val = config.split.test_size, config.split.validation_size
+    columns = hash_columns(config, frame, source=source)
+    return SplitSpec(
+        method=config.split.method,
+        assignment="hash",
+        key=list(config.split.key) if config.split.key else None,
+        hashed_columns=columns,
+        salt=config.split.salt or config.name,
+        test_size=test,
+        validation_size=val,
+        test_range=(0.0, test),
+        validation_range=(test, test + val),
+        rows={},
+        duplicate_rows=int(frame.duplicated(subset=columns).sum()),
+    )
+
+
+def _hash_parts(units: np.ndarray, spec: SplitSpec) -> dict[str, np.ndarray]:
+    test_high, val_high = spec.test_range[1], spec.validation_range[1]  # type: ignore[index]
+    return {
+        "train": np.flatnonzero(units >= val_high),
+        "validation": np.flatnonzero((units >= test_high) & (units < val_high)),
+        "test": np.flatnonzero(units < test_high),
+    }
+
+
+def _time_spec(config: PipelineConfig, frame: pd.DataFrame, times: pd.Series, index: dict) -> SplitSpec:
+    column = _timestamp_column(config)
+    seen = np.concatenate([index["train"], index["validation"]])
+    return SplitSpec(
+        method="time",
+        assignment="time_order",
+        key=list(config.split.key) if config.split.key else None,
+        hashed_columns=[],
+        salt=config.split.salt or config.name,
+        test_size=config.split.test_size,
+        validation_size=config.split.validation_size,
+        timestamp_column=column,
+        test_from=TimePoint.of(times.iloc[index["test"]].min()) if len(index["test"]) else None,
+        seen_until=TimePoint.of(times.iloc[seen].max()) if len(seen) else None,
+        rows={},
+    )
 
 
 def _time_parts(order: np.ndarray, test_size: float, val_size: float) -> dict[str, np.ndarray]:
@@ -155,25 +211,9 @@ def _timestamp_column(config: PipelineConfig) -> str:
     return column
 
 
-def _time_order(config: PipelineConfig, frame: pd.DataFrame, source: str) -> np.ndarray:
+def _time_order(times: pd.Series, frame: pd.DataFrame) -> np.ndarray:
     """Row positions from oldest to newest; equal timestamps keep ``_row_id`` order."""
-    import pandas as pd
-
-    column = _timestamp_column(config)
-    if column not in frame.columns:
-        raise DataValidationError(source, [f"timestamp column '{column}' for the time split is missing"])
-    values = frame[column]
-    if not (pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values)):
-        try:
-            values = pd.to_datetime(values, utc=True)
-        except (TypeError, ValueError) as exc:
-            raise DataValidationError(
-                source, [f"timestamp column '{column}' is not parseable as time ({exc})"]
-            ) from exc
-    nulls = int(values.isna().sum())
-    if nulls:
-        raise DataValidationError(source, [f"timestamp column '{column}' has {nulls} missing value(s); cannot order"])
-    keys = values.rank(method="dense").to_numpy()
+    keys = times.rank(method="dense").to_numpy()
     return np.lexsort((frame[ROW_ID].to_numpy(), keys))
 
 
