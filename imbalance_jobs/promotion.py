@@ -1,7 +1,8 @@
 """The promotion gate: pure rules over metrics computed on the same test rows in the same run.
 
-Decisions: ``promote``, ``reject`` or ``insufficient_evidence`` (too few positives to judge at all). The AP rule
-is judged on the lower bound of the paired-bootstrap confidence interval of the AP gain, never on point values.
+Decisions: ``promote``, ``reject`` or ``insufficient_evidence`` (too few positives to judge at all, counted on
+the test rows the champion never saw). The AP rule is judged on the lower bound of the paired-bootstrap
+confidence interval of the AP gain, never on point values, and must clear the margin strictly.
 Ties keep the champion. A manual override needs a reason and is recorded next to the rules it overrode.
 """
 
@@ -47,11 +48,16 @@ class ModelFigures:
 
 @dataclass(frozen=True)
 class GateInputs:
+    """Figures on the compared rows. ``champion`` is ``None`` when there is none *or* it could not be scored on
+    rows it never saw (``champion_version`` set); ``evidence`` says which rows were compared and why."""
+
     candidate: ModelFigures
     champion: ModelFigures | None
     test_positives: int
     ap_delta: float | None = None
     ap_delta_ci: tuple[float, float] | None = None
+    champion_version: str | None = None
+    evidence: str = ""
 
 
 def decide(
@@ -73,7 +79,7 @@ def decide(
     rules = _rules(gate, inputs)
     failed = [r for r in rules if r.passed is False]
     tie = inputs.champion is not None and inputs.ap_delta is not None and abs(inputs.ap_delta) <= TIE_TOLERANCE
-    decision, reasons = _decision(failed, tie)
+    decision, reasons = _decision(failed, tie, inputs.evidence)
     if force:
         reasons = [f"forced {force} by operator: {force_reason}", *[f"(overridden) {r}" for r in reasons]]
         decision = force
@@ -87,10 +93,10 @@ def decide(
     )
 
 
-def _decision(failed: list[RuleResult], tie: bool) -> tuple[Decision, list[str]]:
+def _decision(failed: list[RuleResult], tie: bool, evidence_note: str) -> tuple[Decision, list[str]]:
     evidence = [r for r in failed if r.name == "min_test_positives"]
     if evidence:
-        return "insufficient_evidence", [_why(evidence[0])]
+        return "insufficient_evidence", [_why(evidence[0]) + (f" ({evidence_note})" if evidence_note else "")]
     if failed:
         return "reject", [_why(r) for r in failed]
     if tie:
@@ -105,31 +111,29 @@ def _why(rule: RuleResult) -> str:
 def _rules(gate: GateConfig, inp: GateInputs) -> list[RuleResult]:
     cand, champ = inp.candidate, inp.champion
     ci_low = inp.ap_delta_ci[0] if inp.ap_delta_ci else None
+    compared = "the test rows the champion never saw" if inp.champion_version else "the test rows"
     out = [
-        _rule(
-            "min_test_positives", "positives in the test rows >= minimum", gate.min_test_positives, inp.test_positives
-        ),
+        _rule("min_test_positives", f"positives in {compared} >= minimum", gate.min_test_positives, inp.test_positives),
         _rule("min_average_precision", "candidate AP >= floor", gate.min_average_precision, cand.average_precision),
         _rule("min_recall", "candidate minority recall at its threshold >= floor", gate.min_recall, cand.recall),
     ]
     if champ is None:
+        why = "no champion yet" if inp.champion_version is None else f"champion {inp.champion_version} not scored"
         out += [
+            RuleResult(name="ap_gain", description=why, threshold=gate.min_ap_gain, observed=None, passed=None),
             RuleResult(
-                name="ap_gain", description="no champion yet", threshold=gate.min_ap_gain, observed=None, passed=None
-            ),
-            RuleResult(
-                name="max_recall_drop",
-                description="no champion yet",
-                threshold=gate.max_recall_drop,
-                observed=None,
-                passed=None,
+                name="max_recall_drop", description=why, threshold=gate.max_recall_drop, observed=None, passed=None
             ),
         ]
         return out
     floor = champ.recall - gate.max_recall_drop
     out += [
-        _rule(
-            "ap_gain", "lower CI bound of the paired AP gain (candidate - champion) >= margin", gate.min_ap_gain, ci_low
+        RuleResult(
+            name="ap_gain",
+            description="lower CI bound of the paired AP gain (candidate - champion) > margin",
+            threshold=gate.min_ap_gain,
+            observed=ci_low,
+            passed=ci_low is not None and ci_low > gate.min_ap_gain,  # a gain equal to the margin is no gain
         ),
         _rule(
             "max_recall_drop",
@@ -149,7 +153,7 @@ def _rule(name: str, description: str, threshold: float, observed: int | float |
 def _summary(decision: Decision, inp: GateInputs, forced: bool) -> str:
     cand = f"candidate AP {_fmt(inp.candidate.average_precision)}, recall {_fmt(inp.candidate.recall)}"
     if inp.champion is None:
-        against = "no champion yet"
+        against = "no champion yet" if inp.champion_version is None else f"champion {inp.champion_version} not scored"
     else:
         ci = inp.ap_delta_ci or (None, None)
         against = (

@@ -1,12 +1,15 @@
 """Evaluate stage: score the candidate and the current champion on the same untouched test rows, then gate.
 
 Stored metrics are never compared: the champion is loaded from its published version and re-scored here, in
-this run, on exactly the rows the candidate is scored on (``evaluation/scores.parquet`` records them).
+this run, on exactly the rows the candidate is scored on (``evaluation/scores.parquet`` records them). Those rows
+are today's test rows that the champion can never have seen, by its own split contract
+(:mod:`imbalance_jobs.split_contract`); the verdict's ``comparison`` says which rows and why.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,6 +22,7 @@ from imbalance_jobs.promotion import GateInputs, ModelFigures, Verdict, decide
 from imbalance_jobs.publishing import Champion, read_champion
 from imbalance_jobs.scoring import DeployedModel
 from imbalance_jobs.selection import SelectionSummary
+from imbalance_jobs.split_contract import ComparedRows, SplitSpec, unseen_rows
 from imbalance_jobs.summary import Summary
 
 __all__ = ["EvaluationSummary", "evaluate"]
@@ -36,35 +40,53 @@ class EvaluationSummary(Summary):
     test_positives: int
     candidate_ap: float | None
     champion_ap: float | None
+    compared_rows: int
+    compare_rule: str
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One model on every test row: ranking scores for AP/ROC, calibrated scores for decisions."""
+
+    model: DeployedModel
+    ranking: np.ndarray
+    scores: np.ndarray
 
 
 def evaluate(ctx: RunContext, selection: SelectionSummary, test_uri: str) -> EvaluationSummary:
-    """Stage: metrics for both models on the test rows, paired bootstrap of the AP gain, gate, verdict.json."""
+    """Stage: both models on the test rows the champion never saw, paired bootstrap of the AP gain, gate, verdict."""
     config = ctx.config
     frame = ctx.store.get_frame(test_uri)
     y = encode_labels(frame[config.label.column], config.label, source=test_uri)
     watched = positive_code(config.label)
-    candidate = DeployedModel.load(ctx.store, selection.bundle_prefix)
+    today = SplitSpec.model_validate(ctx.store.get_json(ctx.staging_uri("split", "spec.json")))
     champion = read_champion(ctx.store, ctx.layout)
-    champ_model = DeployedModel.load(ctx.store, ctx.layout.version_prefix(champion.version)) if champion else None
-    scored = {"candidate": candidate.scores(frame)}
-    if champ_model is not None:
-        scored["champion"] = champ_model.scores(frame)
-    models = {"candidate": candidate, "champion": champ_model}
-    metrics = {k: _metrics(config, models[k], y, s) for k, s in scored.items()}
-    gate_scores = {k: (s if s.ndim == 1 else s[:, watched]) for k, s in scored.items()}
-    paired = _paired(config, y == watched, gate_scores)
+    compared = _compared_rows(ctx, champion, today, frame)
+    scored = {"candidate": _score(DeployedModel.load(ctx.store, selection.bundle_prefix), frame)}
+    if champion is not None and compared.mask is not None:
+        scored["champion"] = _score(DeployedModel.load(ctx.store, ctx.layout.version_prefix(champion.version)), frame)
+    rows = compared.mask if compared.mask is not None else np.ones(len(frame), dtype=bool)
+    y_pos = y[rows] == watched
+    ranking = {k: _watched(m.ranking[rows], watched) for k, m in scored.items()}
+    metrics = {k: _metrics(config, m, y[rows], m.scores[rows], m.ranking[rows]) for k, m in scored.items()}
+    _add_cis(config, metrics["candidate"], scored["candidate"], y_pos, rows, watched)
+    paired = _paired(config, y_pos, ranking)
     inputs = GateInputs(
         candidate=_figures(metrics["candidate"]),
         champion=_figures(metrics["champion"]) if "champion" in metrics else None,
-        test_positives=int(np.sum(y == watched)),
+        test_positives=0 if compared.rule == "unverifiable" else int(y_pos.sum()),
         ap_delta=paired["delta"] if paired else None,
         ap_delta_ci=(paired["ci_low"], paired["ci_high"]) if paired else None,
+        champion_version=champion.version if champion else None,
+        evidence=compared.reason if champion else "",
     )
     verdict = decide(config.gate, inputs, force=ctx.options.force, force_reason=ctx.options.force_reason)
-    _write_scores(ctx, frame, y, scored)
-    _write_plots(ctx, y == watched, gate_scores, candidate)
+    _write_scores(ctx, frame, y, scored, rows)
+    _write_plots(ctx, y_pos, ranking, {k: _watched(m.scores[rows], watched) for k, m in scored.items()}, scored)
     body = _verdict_body(ctx, selection, champion, metrics, paired, verdict, frame)
+    body["comparison"] = _comparison(compared, frame, rows, int(y_pos.sum()))
+    body["split"] = {"spec": today.to_json_dict(), "warnings": today.warnings}
+    body["warnings"] = today.warnings
     verdict_uri = ctx.staging_uri("verdict.json")
     ctx.store.put_json(verdict_uri, body)
     return EvaluationSummary(
@@ -74,28 +96,70 @@ def evaluate(ctx: RunContext, selection: SelectionSummary, test_uri: str) -> Eva
         candidate=selection.candidate,
         champion_version=champion.version if champion else None,
         test_rows=len(frame),
-        test_positives=inputs.test_positives,
+        test_positives=int(y_pos.sum()),
         candidate_ap=inputs.candidate.average_precision,
         champion_ap=inputs.champion.average_precision if inputs.champion else None,
+        compared_rows=int(rows.sum()),
+        compare_rule=compared.rule,
     )
 
 
-def _metrics(config: PipelineConfig, model: DeployedModel, y: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+def _compared_rows(ctx: RunContext, champion: Champion | None, today: SplitSpec, frame: Any) -> ComparedRows:
+    """Which test rows the gate compares on: all without a champion, else those the champion never saw."""
+    if champion is None:
+        return ComparedRows(mask=None, rule="no_champion", reason="no champion yet: every test row is used")
+    uri = ctx.layout.version_uri(champion.version, "split_spec.json")
+    spec = SplitSpec.model_validate(ctx.store.get_json(uri)) if ctx.store.exists(uri) else None
+    return unseen_rows(spec, today, frame, version=champion.version)
+
+
+def _score(model: DeployedModel, frame: Any) -> _Scored:
+    ranking, scores = model.ranking_and_scores(frame)
+    return _Scored(model=model, ranking=ranking, scores=scores)
+
+
+def _watched(values: np.ndarray, watched: int) -> np.ndarray:
+    return values if values.ndim == 1 else values[:, watched]
+
+
+def _metrics(
+    config: PipelineConfig, model: _Scored, y: np.ndarray, scores: np.ndarray, ranking: np.ndarray
+) -> dict[str, Any]:
+    """Threshold and probability figures from the calibrated scores; ranking figures from the raw ones."""
     from imbalance_jobs.evaluation import binary_metrics, multiclass_metrics
 
-    ev = config.evaluation
-    if scores.ndim == 1:
-        result = binary_metrics(
-            y,
-            scores,
-            threshold=model.threshold,
-            recall_targets=ev.recall_targets,
-            precision_targets=ev.precision_targets,
-        )
-    else:
-        names = model.description["label"]["class_names"]
-        result = multiclass_metrics(y, scores, class_names=names, watched=positive_code(config.label))
-    return result.to_json_dict()
+    ev, deployed = config.evaluation, model.model
+    if scores.ndim > 1:
+        names = deployed.description["label"]["class_names"]
+        return multiclass_metrics(y, scores, class_names=names, watched=positive_code(config.label)).to_json_dict()
+    targets = {"recall_targets": ev.recall_targets, "precision_targets": ev.precision_targets}
+    result = binary_metrics(y, scores, threshold=deployed.threshold, **targets).to_json_dict()
+    ranked = binary_metrics(y, ranking, threshold=deployed.threshold, **targets).to_json_dict()
+    result.update({k: ranked[k] for k in _RANKING_METRICS})
+    result["ranking_scores"] = "uncalibrated model scores"
+    return result
+
+
+_RANKING_METRICS = ("average_precision", "roc_auc", "precision_at_recall", "recall_at_precision")
+
+
+def _add_cis(
+    config: PipelineConfig, metrics: dict[str, Any], model: _Scored, y_pos: np.ndarray, rows: np.ndarray, watched: int
+) -> None:
+    """The candidate's AP and recall with bootstrap intervals: the gate's first model and monitoring read them."""
+    from imbalance_jobs.evaluation import bootstrap_ci
+
+    common = {
+        "n_resamples": config.evaluation.bootstrap_samples,
+        "confidence": config.evaluation.confidence,
+        "seed": config.seed,
+    }
+    y_int = y_pos.astype(np.int64)
+    decision, threshold = model.model.operating_point(model.scores[rows], watched)
+    ap = bootstrap_ci(y_int, _watched(model.ranking[rows], watched), metric="average_precision", **common)
+    recall = bootstrap_ci(y_int, decision, metric="recall", threshold=threshold, **common)
+    for name, ci in (("average_precision_ci", ap), ("recall_ci", recall)):
+        metrics[name] = {"low": ci.low, "high": ci.high, "confidence": ci.confidence}
 
 
 def _figures(metrics: dict[str, Any]) -> ModelFigures:
@@ -123,29 +187,52 @@ def _paired(config: PipelineConfig, y_pos: np.ndarray, scores: dict[str, np.ndar
     return result.to_json_dict()
 
 
-def _write_scores(ctx: RunContext, frame: Any, y: np.ndarray, scored: dict[str, np.ndarray]) -> None:
+def _comparison(compared: ComparedRows, frame: Any, rows: np.ndarray, positives: int) -> dict[str, Any]:
+    ids = np.ascontiguousarray(frame[ROW_ID].to_numpy(np.int64)[rows])
+    return {
+        "rule": compared.rule,
+        "reason": compared.reason,
+        "rows": int(rows.sum()),
+        "positives": positives,
+        "test_rows": len(frame),
+        "row_ids_sha256": hashlib.sha256(ids.tobytes()).hexdigest(),
+    }
+
+
+def _write_scores(ctx: RunContext, frame: Any, y: np.ndarray, scored: dict[str, _Scored], compared: np.ndarray) -> None:
+    """Every test row with each model's scores and whether the gate compared on it (``compared``)."""
     import pandas as pd
 
-    out = pd.DataFrame({ROW_ID: frame[ROW_ID].to_numpy(), "label_code": y})
-    for name, scores in scored.items():
-        if scores.ndim == 1:
-            out[f"{name}_score"] = scores
+    out = pd.DataFrame({ROW_ID: frame[ROW_ID].to_numpy(), "label_code": y, "compared": compared})
+    for name, model in scored.items():
+        if model.scores.ndim == 1:
+            out[f"{name}_score"] = model.scores
+            out[f"raw_{name}_score"] = model.ranking
         else:
-            for k in range(scores.shape[1]):
-                out[f"{name}_proba_{k}"] = scores[:, k]
+            for k in range(model.scores.shape[1]):
+                out[f"{name}_proba_{k}"] = model.scores[:, k]
     ctx.store.put_frame(ctx.staging_uri("evaluation", "scores.parquet"), out)
 
 
-def _write_plots(ctx: RunContext, y_pos: np.ndarray, scores: dict[str, np.ndarray], candidate: DeployedModel) -> None:
+def _write_plots(
+    ctx: RunContext,
+    y_pos: np.ndarray,
+    ranking: dict[str, np.ndarray],
+    scores: dict[str, np.ndarray],
+    models: dict[str, _Scored],
+) -> None:
+    """PR and ROC curves from the ranking scores (the gate's AP); calibration and histogram from decisions."""
     from imbalance_jobs.evaluation import plot_calibration, plot_pr_curves, plot_roc_curves, plot_score_histograms
 
     y_int = y_pos.astype(np.int64)
-    curves = {name: (y_int, s) for name, s in scores.items()}
-    threshold = candidate.threshold if candidate.threshold is not None else 0.5
+    curves = {name: (y_int, s) for name, s in ranking.items()}
+    calibrated = {name: (y_int, s) for name, s in scores.items()}
+    threshold = models["candidate"].model.threshold
+    threshold = threshold if threshold is not None else 0.5
     images = {
         "pr_curve.png": plot_pr_curves(curves, title=f"{ctx.config.name}: precision-recall on test rows"),
         "roc_curve.png": plot_roc_curves(curves, title=f"{ctx.config.name}: ROC on test rows"),
-        "calibration.png": plot_calibration(curves),
+        "calibration.png": plot_calibration(calibrated),
         "score_hist.png": plot_score_histograms(y_int, scores["candidate"], threshold=threshold, title="candidate"),
     }
     for name, png in images.items():
@@ -173,7 +260,9 @@ def _verdict_body(
         "triggered_by": ctx.options.triggered_by,
         "candidate": {"name": selection.candidate, "metrics": metrics["candidate"], "bundle": selection.bundle_prefix},
         "champion": (
-            {"version": champion.version, "etag": champion.etag, "metrics": metrics["champion"]} if champion else None
+            {"version": champion.version, "etag": champion.etag, "metrics": metrics.get("champion")}
+            if champion
+            else None
         ),
         "ap_gain": paired,
         "test_rows": {"count": len(frame), "row_ids_sha256": rows_sha},

@@ -2,8 +2,9 @@
 
 Folder contents: ``model/`` (pipeline files), ``model.json``, ``metrics.json``, ``verdict.json``, the plots,
 ``validation/report.json`` + ``report.html``, ``config.json`` + ``config.yaml``, ``snapshot.json`` (the
-ingest manifest), ``probe.parquet`` + ``probe_scores.json`` (a few test rows and their scores, so a rollback
-can prove the version still loads and scores identically), ``model_card.md``, and ``_COMPLETE.json`` last.
+ingest manifest), ``split_spec.json`` (the split contract: which rows the model saw), ``probe.parquet`` +
+``probe_scores.json`` (a few test rows and their scores, so a rollback can prove the version still loads and
+scores identically), ``model_card.md``, and ``_COMPLETE.json`` last.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _COPIED = {
     "validation/report.json": "validation/report.json",
     "validation/report.html": "validation/report.html",
     "ingest/manifest.json": "snapshot.json",
+    "split/spec.json": "split_spec.json",  # the evaluation contract: which rows this model saw
 }
 
 

@@ -31,6 +31,7 @@ VERSION_FILES = {
     "config.json",
     "config.yaml",
     "snapshot.json",
+    "split_spec.json",
     "probe.parquet",
     "probe_scores.json",
     "_COMPLETE.json",

@@ -108,3 +108,27 @@ def test_decide_summary_is_readable() -> None:
     verdict = decide(GATE, _inputs())
     assert verdict.summary.startswith("PROMOTE: candidate AP 0.6000")
     assert "50 test positives" in verdict.summary
+
+
+@pytest.mark.parametrize("margin", [0.0, -0.01, 0.02])
+def test_decide_gain_equal_to_the_margin_does_not_promote(margin) -> None:
+    gate = GATE.model_copy(update={"min_ap_gain": margin})
+    verdict = decide(gate, _inputs(ci=(margin, 0.1)))
+    assert verdict.decision == "reject"
+    assert _rule(verdict, "ap_gain").passed is False
+
+
+def test_decide_unverifiable_champion_is_insufficient_evidence_with_the_reason() -> None:
+    inputs = GateInputs(
+        candidate=ModelFigures(0.9, 0.9),
+        champion=None,
+        test_positives=0,
+        champion_version="v7",
+        evidence="champion v7 has no split contract",
+    )
+    verdict = decide(GATE, inputs)
+    assert verdict.decision == "insufficient_evidence"
+    assert "the test rows the champion never saw" in verdict.reasons[0]
+    assert verdict.reasons[0].endswith("(champion v7 has no split contract)")
+    assert _rule(verdict, "ap_gain").description == "champion v7 not scored"
+    assert "champion v7 not scored" in verdict.summary
