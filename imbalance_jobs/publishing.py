@@ -60,9 +60,12 @@ class PublishSummary(Summary):
 
 
 def version_id(created_at: dt.datetime, run_id: str) -> str:
-    """Sortable and unique per run: ``20261127T020312Z-3fa4c1``."""
-    digest = hashlib.sha256(run_id.encode()).hexdigest()[:6]
-    return f"{created_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{digest}"
+    """Sortable and unique per run: ``20261127T020312Z-3fa4c1`` (the suffix names the run: :func:`_run_tag`)."""
+    return f"{created_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}-{_run_tag(run_id)}"
+
+
+def _run_tag(run_id: str) -> str:
+    return hashlib.sha256(run_id.encode()).hexdigest()[:6]
 
 
 def read_champion(store: ObjectStore, layout: PipelineLayout) -> Champion | None:
@@ -215,14 +218,12 @@ def sweep_incomplete(
         if version == keep:
             continue  # a retry of this very publish completes its own folder
         newest = max((o.modified for o in objs if o.modified), default=None)
-        owner = _owner_run(store, layout, version, objs)
+        mine = version.endswith("-" + _run_tag(run_id)) or _owner_run(store, layout, version, objs) == run_id
         stale = newest is not None and now - newest >= grace
-        if owner == run_id or stale:
+        if mine or stale:
             store.delete_prefix(layout.version_prefix(version))
             removed.append(version)
-            why = (
-                "an earlier attempt of this run" if owner == run_id else f"untouched since {newest:%Y-%m-%dT%H:%M:%SZ}"
-            )
+            why = "an earlier attempt of this run" if mine else f"untouched since {newest:%Y-%m-%dT%H:%M:%SZ}"
             logger.warning("swept incomplete version folder %s (%s)", layout.version_prefix(version), why)
     if removed:
         record = {"at": now.isoformat(timespec="milliseconds"), "run_id": run_id, "removed": removed,
