@@ -59,7 +59,7 @@ _PIPELINE = """<h1>{{ o.name }}</h1>
  <a href="{{ root }}/pipelines/{{ o.name }}/runs/{{ c.run_id }}">{{ c.run_id }}</a>{% endif %}
  — because: <b>{{ c.get('reason') or 'no reason recorded' }}</b></div>
 <table><tr><th>AP on test rows</th><th>recall at threshold</th><th>precision</th><th>threshold</th><th>test positives</th><th>gain vs previous champion</th></tr>
-<tr><td>{{ ap }}</td><td>{{ num(m.get('recall')) }}</td><td>{{ num(m.get('precision')) }}</td><td>{{ num(m.get('threshold')) }}</td>
+<tr><td>{{ ap }}</td><td>{{ recall_text(m) }}</td><td>{{ num(m.get('precision')) }}</td><td>{{ num(m.get('threshold')) }}</td>
 <td>{{ m.get('positives', 'n/a') }}</td><td>{{ gain }}</td></tr></table>
 <p><a href="{{ root }}/pipelines/{{ o.name }}/versions/{{ c.version }}">Model card, plots, verdict and validation report →</a></p>
 {% if v.get('summary') %}<p class="mono">{{ v.summary }}</p>{% endif %}
@@ -142,11 +142,15 @@ def _ci(low: Any, high: Any) -> str:
 
 
 def ap_text(metrics: dict[str, Any]) -> str:
-    """The candidate AP with its bootstrap CI when the gate computed one (there was a champion to pair with)."""
+    """The candidate AP with its bootstrap CI: its own interval when stored, else the paired bootstrap's."""
     cand = metrics.get("candidate") or {}
-    gain = metrics.get("ap_gain") or {}
-    ci = gain.get("b_ci") or {}
+    ci = cand.get("average_precision_ci") or (metrics.get("ap_gain") or {}).get("b_ci") or {}
     return num(cand.get("average_precision")) + _ci(ci.get("low"), ci.get("high"))
+
+
+def recall_text(candidate: dict[str, Any]) -> str:
+    ci = candidate.get("recall_ci") or {}
+    return num(candidate.get("recall")) + _ci(ci.get("low"), ci.get("high"))
 
 
 def gain_text(metrics: dict[str, Any]) -> str:
@@ -202,7 +206,7 @@ def verdict_html(verdict: dict[str, Any]) -> Markup:
 
 
 _ENV = Environment(autoescape=True)
-_ENV.globals.update(num=num, when=when, recall_ci=recall_ci)
+_ENV.globals.update(num=num, when=when, recall_ci=recall_ci, recall_text=recall_text)
 _PAGES = {"index": _INDEX, "pipeline": _PIPELINE, "version": _VERSION, "run": _RUN, "message": _MESSAGE}
 
 

@@ -4,13 +4,15 @@
   the caller's Airflow token itself.
 - UI entries: "Models" in the navigation bar, a "Models" tab on every retraining DAG (``{DAG_ID}``) and a
   "Run outcome" tab on every run (``{RUN_ID}``); Airflow shows them in an iframe, which sends the UI's cookie.
-- Extra links on ``validate`` and ``publish`` (attached by the DAG factory; registered here so they are listed).
+- A listener that writes each retraining run's outcome as its DAG-run note (``imbalance_run_notes``).
+- Extra links on ``validate``, ``evaluate`` and ``publish`` (attached by the DAG factory; registered here so they are listed).
 """
 
 from __future__ import annotations
 
+import imbalance_run_notes
 from airflow.plugins_manager import AirflowPlugin
-from imbalance_links import PublishedVersionLink, ValidationReportLink
+from imbalance_links import PublishedVersionLink, ValidationReportLink, VerdictLink
 from imbalance_models_view import URL_PREFIX, app
 
 _ICON = (
@@ -33,4 +35,5 @@ class ImbalanceJobsPlugin(AirflowPlugin):
             "destination": "dag_run",
         },
     ]
-    operator_extra_links = [ValidationReportLink(), PublishedVersionLink()]
+    listeners = [imbalance_run_notes]
+    operator_extra_links = [ValidationReportLink(), VerdictLink(), PublishedVersionLink()]

@@ -22,10 +22,11 @@ from typing import Any
 
 from airflow.sdk import DAG, Label, get_current_context, task
 from airflow.sdk.definitions.retry_policy import ExceptionRetryPolicy, RetryAction, RetryRule
-from imbalance_links import PublishedVersionLink, ValidationReportLink
+from imbalance_links import PublishedVersionLink, ValidationReportLink, VerdictLink
 from imbalance_notifiers import alert_notifiers
 
 from imbalance_dags import tasks
+from imbalance_dags.assets import champion_asset, champion_event_extra
 from imbalance_dags.discovery import dag_id_for
 from imbalance_dags.docs import render_doc
 from imbalance_dags.params import trigger_params
@@ -142,9 +143,15 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
     def decide(spec: dict[str, Any], evaluation: dict[str, Any]) -> str:
         return tasks.choose_branch(spec, evaluation)
 
+    champion = champion_asset(config)
+
     @task(**io)
     def publish(spec: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
-        return tasks.publish(config, spec, evaluation, get_current_context()["ti"])
+        context = get_current_context()
+        summary = tasks.publish(config, spec, evaluation, context["ti"])
+        if summary.get("promoted"):  # only the promote branch has the champion asset as its outlet
+            context["outlet_events"][champion].extra = champion_event_extra(summary)
+        return summary
 
     @task(
         task_id=tasks.REPORT_TASK,
@@ -156,8 +163,9 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
         return tasks.report(config, spec, get_current_context()["ti"])
 
     evaluation = evaluate(spec, select(spec, splits, results), splits)
+    evaluation.operator.operator_extra_links = (VerdictLink(),)
     branch = decide(spec, evaluation)
-    published = publish.override(task_id=tasks.PUBLISH_TASK)(spec, evaluation)
+    published = publish.override(task_id=tasks.PUBLISH_TASK, outlets=[champion])(spec, evaluation)
     published.operator.operator_extra_links = (PublishedVersionLink(),)
     rejected = publish.override(task_id=tasks.REJECT_TASK)(spec, evaluation)
     branch >> Label("promote") >> published

@@ -134,15 +134,19 @@ def dag_runner(
 
 @dataclass(frozen=True)
 class FinishedRun:
-    """What a test needs from a finished DAG run: its id and state, task states and every XCom."""
+    """What a test needs from a finished DAG run: id, state, note, task states, every XCom, asset events emitted."""
 
     run_id: str
     state: str
     states: dict[str, str]
     xcoms: dict[tuple[str, str], Any]
+    note: str | None = None
+    asset_events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
     @classmethod
     def of(cls, dag_run: Any) -> FinishedRun:
+        from airflow.models.asset import AssetEvent, AssetModel
+        from airflow.models.dagrun import DagRun
         from airflow.models.xcom import XComModel
         from airflow.utils.session import create_session
         from sqlalchemy import select
@@ -155,7 +159,17 @@ class FinishedRun:
             query = select(XComModel).where(XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id)
             rows = session.scalars(query.where(XComModel.map_index < 0)).all()
             xcoms = {(r.task_id, r.key): XComModel.deserialize_value(r) for r in rows}
-        return cls(dag_run.run_id, str(getattr(dag_run.state, "value", dag_run.state)), states, xcoms)
+            stored = session.scalars(
+                select(DagRun).where(DagRun.dag_id == dag_run.dag_id, DagRun.run_id == dag_run.run_id)
+            ).one()
+            events = session.execute(
+                select(AssetModel.name, AssetEvent.extra)
+                .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+                .where(AssetEvent.source_dag_id == dag_run.dag_id, AssetEvent.source_run_id == dag_run.run_id)
+            ).all()
+            note = stored.note
+        state = str(getattr(dag_run.state, "value", dag_run.state))
+        return cls(dag_run.run_id, state, states, xcoms, note, tuple((n, dict(e or {})) for n, e in events))
 
     def xcom(self, task_id: str, key: str = "return_value") -> Any:
         return self.xcoms.get((task_id, key))

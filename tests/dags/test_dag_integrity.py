@@ -65,6 +65,11 @@ def bag_for(write_config: Callable[..., Path]) -> Callable[..., Any]:
     return build
 
 
+def retrain_dags(bag: Any) -> dict[str, Any]:
+    """The retraining DAGs of a bag (the example champion consumers are tested on their own)."""
+    return {dag_id: dag for dag_id, dag in bag.dags.items() if dag_id.startswith("retrain_")}
+
+
 def _candidates(mapped: Any) -> list[str]:
     return mapped.op_kwargs_expand_input.value["candidate"]
 
@@ -72,7 +77,8 @@ def _candidates(mapped: Any) -> list[str]:
 def test_every_config_makes_a_dag(repo_bag: Any) -> None:
     names = sorted(p.stem for p in (REPO / "configs").glob("*.yaml"))
     assert repo_bag.import_errors == {}
-    assert sorted(repo_bag.dag_ids) == [f"retrain_{n}" for n in names]
+    assert sorted(retrain_dags(repo_bag)) == [f"retrain_{n}" for n in names]
+    assert sorted(set(repo_bag.dag_ids) - set(retrain_dags(repo_bag))) == [f"on_new_champion_{n}" for n in names]
 
 
 @pytest.mark.parametrize("filename", DAG_FILES)
@@ -89,7 +95,7 @@ def test_dag_file_parses_fast_without_heavy_imports(filename: str, capsys: pytes
 
 
 def test_dags_have_no_cycles(repo_bag: Any) -> None:
-    for dag in repo_bag.dags.values():
+    for dag in retrain_dags(repo_bag).values():
         dag.check_cycle()  # raises AirflowDagCycleException on a cycle
         assert dag.roots == [dag.get_task("prepare")]
 
@@ -152,16 +158,33 @@ def test_monitor_runs_after_validate_independent_of_promotion(repo_bag: Any) -> 
         assert dag.get_task(task_id).on_success_callback, f"{task_id} carries the alert notifiers"
 
 
-def test_validate_and_publish_carry_object_store_links(repo_bag: Any) -> None:
+def test_validate_evaluate_and_publish_carry_links_to_what_they_wrote(repo_bag: Any) -> None:
     dag = repo_bag.dags["retrain_fraud"]
     assert [link.name for link in dag.get_task("validate").operator_extra_links] == ["Validation report"]
+    assert [link.name for link in dag.get_task("evaluate").operator_extra_links] == ["Verdict"]
     assert [link.name for link in dag.get_task("publish").operator_extra_links] == ["Published version"]
+
+
+def test_only_the_promote_branch_updates_the_champion_asset(repo_bag: Any) -> None:
+    dag = repo_bag.dags["retrain_fraud"]
+    [asset] = dag.get_task("publish").outlets
+    assert (asset.name, asset.group) == ("fraud_champion", "model")
+    assert asset.extra["champion_pointer"].endswith("/fraud/champion.json")
+    assert dag.get_task("record_rejection").outlets == []
+
+
+def test_example_consumer_is_scheduled_on_the_champion_asset_only(repo_bag: Any) -> None:
+    consumer = repo_bag.dags["on_new_champion_fraud"]
+    [publish_asset] = repo_bag.dags["retrain_fraud"].get_task("publish").outlets
+    assert list(consumer.timetable.asset_condition.objects) == [publish_asset]
+    assert consumer.catchup is False
+    assert consumer.task_ids == ["load_new_champion"]
 
 
 def test_dags_serialize_as_the_dag_processor_stores_them(repo_bag: Any) -> None:
     from airflow.serialization.serialized_objects import DagSerialization
 
-    for dag in repo_bag.dags.values():
+    for dag in retrain_dags(repo_bag).values():
         restored = DagSerialization.from_dict(DagSerialization.to_dict(dag))
         assert sorted(restored.task_ids) == sorted(dag.task_ids)
         assert restored.params["sample_fraction"] == 1.0
@@ -170,7 +193,7 @@ def test_dags_serialize_as_the_dag_processor_stores_them(repo_bag: Any) -> None:
 def test_broken_config_is_an_import_error_for_that_config_only(bag_for: Callable[..., Any]) -> None:
     broken = example_config("fraud") | {"name": "broken_one", "sedd": 7, "split": {"test_size": 0.9}}
     bag = bag_for(fraud=example_config("fraud"), broken=broken)
-    assert bag.dag_ids == ["retrain_fraud"]
+    assert list(retrain_dags(bag)) == ["retrain_fraud"]
     [(path, error)] = bag.import_errors.items()
     assert path.endswith("retrain_config_errors.py")
     assert "broken.yaml (DAG retrain_broken_one)" in error
@@ -180,7 +203,7 @@ def test_broken_config_is_an_import_error_for_that_config_only(bag_for: Callable
 
 def test_unreadable_yaml_is_reported_with_its_line(bag_for: Callable[..., Any]) -> None:
     bag = bag_for(fraud=example_config("fraud"), typo="name: x\n  bad: [indent\n")
-    assert bag.dag_ids == ["retrain_fraud"]
+    assert list(retrain_dags(bag)) == ["retrain_fraud"]
     [error] = bag.import_errors.values()
     assert "typo.yaml" in error
     assert "not valid YAML" in error
@@ -188,7 +211,7 @@ def test_unreadable_yaml_is_reported_with_its_line(bag_for: Callable[..., Any]) 
 
 def test_two_configs_with_one_name_break_the_second(bag_for: Callable[..., Any]) -> None:
     bag = bag_for(a_fraud=example_config("fraud"), b_fraud=example_config("fraud"))
-    assert bag.dag_ids == ["retrain_fraud"]
+    assert list(retrain_dags(bag)) == ["retrain_fraud"]
     [error] = bag.import_errors.values()
     assert "b_fraud.yaml" in error
     assert "already used by" in error

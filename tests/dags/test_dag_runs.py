@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import PipelineLayout
@@ -82,12 +83,47 @@ def test_training_is_one_task_instance_per_candidate_labelled_by_name(promoted: 
     }
 
 
-def test_extra_links_point_at_the_published_version_and_the_report(promoted: Run) -> None:
-    data, dag_run = promoted
+def test_extra_links_point_at_the_models_view_pages(promoted: Run) -> None:
+    from urllib.parse import quote
+
+    dag_run = promoted[1]
     version = dag_run.xcom("publish")["version"]
-    bucket = data["artifacts"]["bucket"]
-    assert dag_run.xcom("publish", "_link_PublishedVersionLink").endswith(f"/{bucket}?prefix=fraud/versions/{version}/")
-    assert dag_run.xcom("validate", "_link_ValidationReportLink").endswith("/validation/report.html")
+    run = quote(dag_run.run_id, safe="")
+    assert dag_run.xcom("publish", "_link_PublishedVersionLink") == f"/models/pipelines/fraud/versions/{version}"
+    assert dag_run.xcom("evaluate", "_link_VerdictLink") == f"/models/pipelines/fraud/runs/{run}"
+    assert dag_run.xcom("validate", "_link_ValidationReportLink") == (
+        f"/models/pipelines/fraud/runs/{run}/files/validation_report.html"
+    )
+
+
+def test_promoted_run_note_names_the_new_version_and_its_figures(promoted: Run) -> None:
+    dag_run = promoted[1]
+    version = dag_run.xcom("publish")["version"]
+    assert dag_run.note is not None
+    assert dag_run.note.startswith(f"PROMOTED {version}: candidate AP ")
+
+
+def test_promotion_updates_the_champion_asset_with_the_version(promoted: Run) -> None:
+    dag_run = promoted[1]
+    summary = dag_run.xcom("publish")
+    assert dag_run.asset_events == (
+        (
+            "fraud_champion",
+            {"version": summary["version"], "version_uri": summary["version_uri"], "previous": None},
+        ),
+    )
+
+
+def test_example_consumer_loads_and_verifies_the_new_champion(promoted: Run, dag_runner: DagRunner) -> None:
+    from tests.dags.conftest import load_bag
+
+    data, dag_run = promoted
+    (dag_runner.configs / "fraud.yaml").write_text(yaml.safe_dump(data, sort_keys=False))  # the promoted buckets
+    consumer = load_bag().dags["on_new_champion_fraud"]
+    finished = FinishedRun.of(consumer.test(logical_date=None))
+    assert finished.state == "success", finished.states
+    assert finished.xcom("load_new_champion")["version"] == dag_run.xcom("publish")["version"]
+    assert finished.xcom("load_new_champion")["verified"] is True
 
 
 def test_xcom_carries_small_summaries_only(promoted: Run) -> None:
@@ -104,6 +140,8 @@ def test_gate_rejection_is_recorded_and_nothing_is_published(rejected: Run, airf
     assert versions(airflow_store, data) == []
     assert not airflow_store.exists(layout(data).champion_uri)
     assert airflow_store.get_json(layout(data).run_uri(dag_run.run_id, "rejection.json"))["decision"] == "reject"
+    assert dag_run.note.startswith("NO CHAMPION yet, nothing promoted (reject): candidate AP ")
+    assert dag_run.asset_events == ()
 
 
 def test_dry_run_publishes_nothing(dry_run: Run, airflow_store: Any) -> None:
@@ -113,6 +151,7 @@ def test_dry_run_publishes_nothing(dry_run: Run, airflow_store: Any) -> None:
     assert dag_run.xcom("evaluate")["decision"] == "promote"
     assert (got["publish"], got["record_rejection"]) == ("skipped", "success")
     assert dag_run.xcom("record_rejection")["note"].startswith("dry run")
+    assert dag_run.note.startswith("DRY RUN, nothing published (verdict promote): ")
     assert versions(airflow_store, data) == []
     assert not airflow_store.exists(layout(data).champion_uri)
 
@@ -131,6 +170,7 @@ def test_validation_failure_fails_the_run_at_validate_and_reaches_the_alert(inva
     assert got["alert_on_failure"] == "success"
     alert = dag_run.xcom("alert_on_failure")
     assert alert["failed_tasks"] == ["validate"]
+    assert dag_run.note.startswith("FAILED at validate: ")
     assert any(":validation_failed:" in a for a in alert["alerts"])
 
 
