@@ -133,7 +133,7 @@ def load_model(store: ObjectStore, prefix_uri: str) -> Pipeline:
 
 
 def _dumps(pipeline: Pipeline) -> bytes:
-    import skops.io as sio
+    sio = _skops_io()
 
     data = sio.dumps(pipeline, compression=zipfile.ZIP_DEFLATED)
     extra = sorted(set(sio.get_untrusted_types(data=data)) - set(ALLOWED_TYPES))
@@ -143,7 +143,7 @@ def _dumps(pipeline: Pipeline) -> bytes:
 
 
 def _loads(data: bytes, source: str) -> Pipeline:
-    import skops.io as sio
+    sio = _skops_io()
     from sklearn.pipeline import Pipeline as SkPipeline
 
     try:
@@ -224,3 +224,63 @@ def _verify(files: dict[str, bytes], manifest: dict[str, Any], source: str) -> N
                 f"{source}: file {name} does not match its recorded SHA-256 (got {digest[:12]}, "
                 f"recorded {str(expected)[:12]}); the model was modified or damaged"
             )
+
+
+def _skops_io() -> Any:
+    """``skops.io``, imported with scipy's ufuncs already named, so its import does not walk ``sys.modules``.
+
+    On import, skops names every public ``scipy.special`` ufunc (its default trusted types). Ufuncs have no
+    ``__module__``, so skops falls back to pickle's ``whichmodule``: it reads that name from every loaded module
+    until one has it. Inside an Airflow task that reads Airflow's deprecated-module shims, each answering with a
+    DeprecatedImportWarning: about 1,160 log lines per task. Naming each ufunc with the module the walk would
+    find (Airflow's warning shims skipped: they hold no scipy objects) makes the walk unnecessary; the same type
+    names result (tests/dags/test_task_logs.py).
+    """
+    import sys
+
+    if "skops.io" not in sys.modules:
+        _name_scipy_ufuncs()
+    import skops.io as sio
+
+    return sio
+
+
+def _name_scipy_ufuncs() -> None:
+    """Give each unnamed scipy ufunc the module skops' walk would find, reading only modules that do not warn."""
+    import warnings
+
+    import numpy as np
+    import scipy
+    import scipy.special
+    from sklearn.utils import all_estimators  # noqa: F401  imported in skops' own order, so the walk agrees
+    from skops.utils._fixes import get_scipy_ufunc_wrapper_type
+
+    kinds = tuple(t for t in (np.ufunc, get_scipy_ufunc_wrapper_type()) if t is not None)
+    unnamed = {  # keyed by the object's own name, as skops looks it up (``psi`` is ``digamma``)
+        obj.__name__: obj
+        for name in dir(scipy.special)
+        if isinstance(obj := getattr(scipy.special, name, None), kinds) and getattr(obj, "__module__", None) is None
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # numpy.core's renamed attributes: skops does the same
+        _walk(unnamed)
+
+
+def _walk(unnamed: dict[str, Any]) -> None:
+    import sys
+    import warnings
+
+    for module_name, module in list(sys.modules.items()):
+        if not unnamed:
+            return
+        if module is None or module_name in ("__main__", "__mp_main__"):
+            continue
+        with warnings.catch_warnings(record=True) as probe:
+            warnings.simplefilter("always")
+            getattr(module, "imbalance_jobs_probe", None)
+        if probe:  # a lazy shim that warns on every lookup (Airflow's deprecated modules) holds no scipy objects
+            continue
+        for name, obj in list(unnamed.items()):
+            if getattr(module, name, None) is obj:
+                obj.__module__ = module_name
+                del unnamed[name]
