@@ -16,7 +16,8 @@ __all__ = ["ALERT_FORMAT", "Alert", "AlertCI", "AlertLinks", "Kind", "RuleEvalua
 ALERT_FORMAT = "imbalance-jobs/alert@1"
 Kind = Literal["alarm", "recovery", "notice"]
 Severity = Literal["info", "warning", "critical"]
-Status = Literal["ok", "breach", "insufficient_evidence"]
+Status = Literal["ok", "breach", "insufficient_evidence", "inconclusive"]
+"""``inconclusive``: the interval straddles the limit; like insufficient evidence, it neither alarms nor recovers."""
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 
 

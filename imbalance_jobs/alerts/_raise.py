@@ -10,7 +10,7 @@ from urllib.parse import quote
 from imbalance_jobs.alerts._model import Alert, AlertLinks, Kind, RuleEvaluation
 from imbalance_jobs.alerts._outbox import enqueue
 from imbalance_jobs.alerts._rules import severity_for
-from imbalance_jobs.alerts._state import update_rule_state
+from imbalance_jobs.alerts._state import RuleState, update_rule_state
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import PipelineLayout
 from imbalance_jobs.storage import ObjectStore
@@ -63,9 +63,20 @@ def build_alert(
     run_id: str,
     champion_version: str | None,
     links: AlertLinks,
+    breached_by: str | None = None,
 ) -> Alert:
-    """The payload for one rule transition (``kind``), with console links when ``alerts.console_url`` is set."""
-    text = f"recovered: {evaluation.message}" if kind == "recovery" else evaluation.message
+    """The payload for one rule transition (``kind``), with console links when ``alerts.console_url`` is set.
+
+    A recovery names the champion that breached when another one serves now: the figures are the new one's.
+    """
+    text = evaluation.message
+    if kind == "recovery":
+        replaced = breached_by and breached_by != champion_version
+        text = (
+            f"recovered: champion {breached_by}, which breached, was replaced by {champion_version}; {text}"
+            if replaced
+            else f"recovered: {text}"
+        )
     return Alert(
         id=f"{config.name}:{evaluation.rule}:{day.isoformat()}:{kind}",
         pipeline=config.name,
@@ -101,13 +112,22 @@ def raise_alerts(
     for evaluation in evaluations:
         raised: dict = {}
 
-        def fire(kind: Kind, evaluation: RuleEvaluation = evaluation, raised: dict = raised) -> None:
+        def fire(kind: Kind, new: RuleState, evaluation: RuleEvaluation = evaluation, raised: dict = raised) -> None:
             alert = build_alert(
-                config, evaluation, kind, day=day, run_id=run_id, champion_version=champion_version, links=links
+                config,
+                evaluation,
+                kind,
+                day=day,
+                run_id=run_id,
+                champion_version=champion_version,
+                links=links,
+                breached_by=new.base_breached_by,
             )
             raised.update(alert=alert, outbox=enqueue(store, config, alert))
 
-        state, _ = update_rule_state(store, layout, evaluation, day, run_id=run_id, on_fire=fire)
+        state, _ = update_rule_state(
+            store, layout, evaluation, day, run_id=run_id, on_fire=fire, champion_version=champion_version
+        )
         sent_today = state.sent if state.last_day == day else None
         outcomes.append(RuleOutcome(evaluation=evaluation, active=state.active, sent_today=sent_today, **raised))
     return outcomes

@@ -39,15 +39,24 @@ class RuleState(Summary):
     sent: Kind | None = None
     run_id: str | None = None
     updated_at: dt.datetime | None = None
+    breached_by: str | None = None
+    """The champion that was serving when the breach began (kept while active), for the recovery message."""
+    base_breached_by: str | None = None
 
 
-def step(state: RuleState, evaluation: RuleEvaluation, day: dt.date, *, run_id: str) -> tuple[RuleState, Kind | None]:
+def step(
+    state: RuleState, evaluation: RuleEvaluation, day: dt.date, *, run_id: str, champion_version: str | None = None
+) -> tuple[RuleState, Kind | None]:
     """The next state of a rule and the alert to send (``None``: stay quiet). Pure; see the module docstring."""
     spec = rule_spec(evaluation.rule)
     if state.last_day is not None and day < state.last_day:
         return state, None
     replay = state.last_day == day
-    active, since = (state.base_active, state.base_since) if replay else (state.active, state.since)
+    active, since, breached_by = (
+        (state.base_active, state.base_since, state.base_breached_by)
+        if replay
+        else (state.active, state.since, state.breached_by)
+    )
     sent_before = state.sent if replay else None
     new_active, new_since, kind = _transition(spec, evaluation.status, active, since, day)
     if sent_before is not None:
@@ -64,6 +73,8 @@ def step(state: RuleState, evaluation: RuleEvaluation, day: dt.date, *, run_id: 
             sent=sent_before or kind,
             run_id=run_id,
             updated_at=dt.datetime.now(dt.UTC),
+            breached_by=(breached_by if active else champion_version) if new_active else None,
+            base_breached_by=breached_by,
         ),
         kind,
     )
@@ -94,22 +105,29 @@ def read_rule_state(store: ObjectStore, layout: PipelineLayout, rule: str) -> tu
 
 
 def update_rule_state(
-    store: ObjectStore, layout: PipelineLayout, evaluation: RuleEvaluation, day: dt.date, *, run_id: str, on_fire
+    store: ObjectStore,
+    layout: PipelineLayout,
+    evaluation: RuleEvaluation,
+    day: dt.date,
+    *,
+    run_id: str,
+    on_fire,
+    champion_version: str | None = None,
 ) -> tuple[RuleState, Kind | None]:
     """Apply :func:`step` with a conditional write, retried when another run changed the state meanwhile.
 
-    ``on_fire(kind)`` is called before the state is written (it queues the alert), so a crash in between can
+    ``on_fire(kind, state)`` (``state``: the new state) is called before the state is written (it queues the alert), so a crash in between can
     only repeat a queued alert under the same outbox key, never lose one.
     """
     uri = layout.alert_state_uri(evaluation.rule)
     for _ in range(_WRITE_TRIES):
         state, etag = read_rule_state(store, layout, evaluation.rule)
-        new, kind = step(state, evaluation, day, run_id=run_id)
+        new, kind = step(state, evaluation, day, run_id=run_id, champion_version=champion_version)
         if new is state:
             log.info("%s: %s is older than the last day seen (%s); state unchanged", uri, day, state.last_day)
             return state, None
         if kind is not None:
-            on_fire(kind)
+            on_fire(kind, new)
         try:
             if etag is None:
                 store.put_json(uri, new.to_json_dict(), if_none_match=True)

@@ -444,10 +444,14 @@ class MonitoringConfig(_Model):
 
     A recall rule breaches when the condition has held on ``consecutive_days`` consecutive days (same champion);
     a day with fewer than ``min_positives`` positives is insufficient evidence: a notice, never an alarm.
+    ``decide_on: ci`` (default) judges the bootstrap interval, not the point: the floor breaches when the whole
+    recall interval lies below it, the drop when the whole interval of (promotion-time recall - today's recall)
+    lies above ``max_recall_drop``; ``point`` compares point values (noisier, earlier).
     ``severity`` is the default severity of the recall alarms (``alerts.severities`` overrides per rule).
     """
 
     enabled: bool = True
+    decide_on: Literal["ci", "point"] = "ci"
     recall_floor: Fraction = 0.0
     max_recall_drop: Fraction = 0.2
     consecutive_days: int = Field(default=1, ge=1, le=30)

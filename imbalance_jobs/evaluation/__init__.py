@@ -11,6 +11,7 @@ from imbalance_jobs.evaluation._bootstrap import (
     Interval,
     PairedBootstrap,
     bootstrap_ci,
+    difference_ci,
     paired_bootstrap,
 )
 from imbalance_jobs.evaluation._calibration import (
@@ -59,6 +60,7 @@ __all__ = [
     "bootstrap_ci",
     "calibration_report",
     "choose_threshold",
+    "difference_ci",
     "fit_calibrator",
     "multiclass_metrics",
     "paired_bootstrap",

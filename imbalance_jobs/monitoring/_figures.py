@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from imbalance_jobs.alerts import AlertCI
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import PipelineLayout
 from imbalance_jobs.labels import encode_labels, positive_code
@@ -24,17 +25,15 @@ def operating_scores(
 ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """``(is_positive, decision_score, threshold, ranking_score)`` for the watched class.
 
-    Binary: the calibrated score and the model's own threshold. Multi-class: the decision is argmax, expressed
-    as a 0/1 score with threshold 0.5 so recall and precision are those of the argmax decision; AP ranks rows by
-    the watched class's probability.
+    Binary: the calibrated score and the model's own threshold; AP ranks rows by the uncalibrated score (see
+    ``DeployedModel.ranking_and_scores``). Multi-class: the decision is argmax, expressed as a 0/1 score with
+    threshold 0.5; AP ranks rows by the watched class's probability.
     """
     watched = positive_code(config.label)
     y = encode_labels(frame[config.label.column], config.label, source=f"{config.name} fresh partition") == watched
-    scores = model.scores(frame)
-    if scores.ndim == 1:
-        return y.astype(np.int64), scores, float(model.threshold), scores
-    flagged = (model.decisions(scores) == watched).astype(np.float64)
-    return y.astype(np.int64), flagged, 0.5, scores[:, watched]
+    ranking, scores = model.ranking_and_scores(frame)
+    decision, threshold = model.operating_point(scores, watched)
+    return y.astype(np.int64), decision, threshold, ranking if ranking.ndim == 1 else ranking[:, watched]
 
 
 def champion_figures(model: DeployedModel, frame: pd.DataFrame, config: PipelineConfig) -> ChampionFigures:
@@ -67,15 +66,18 @@ def promotion_figures(store: ObjectStore, layout: PipelineLayout, version: str) 
     if not store.exists(uri):
         return None
     metrics = store.get_json(uri).get("candidate") or {}
+    recall_ci = AlertCI.model_validate(metrics.get("recall_ci") or {})
     if "watched_recall" in metrics:  # multi-class: the watched class, one-vs-rest
         return PromotionFigures(
             recall=metrics.get("watched_recall"),
             precision=metrics.get("watched_precision"),
             average_precision=metrics.get("watched_average_precision"),
+            recall_ci=recall_ci,
         )
     return PromotionFigures(
         recall=metrics.get("recall"),
         precision=metrics.get("precision"),
         average_precision=metrics.get("average_precision"),
         test_positives=metrics.get("positives"),
+        recall_ci=recall_ci,
     )

@@ -41,6 +41,8 @@ class PromotionFigures(Summary):
     precision: float | None
     average_precision: float | None
     test_positives: int | None = None
+    recall_ci: AlertCI = AlertCI()
+    """The promotion-time recall's bootstrap interval (empty for versions published before it was recorded)."""
 
 
 class DayTrend(Summary):

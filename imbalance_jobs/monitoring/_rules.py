@@ -30,46 +30,91 @@ def _recall_text(figures: ChampionFigures) -> str:
 
 
 def _floor(config: PipelineConfig, figures: ChampionFigures, promotion: PromotionFigures | None) -> RuleEvaluation:
-    floor, recall = config.monitoring.recall_floor, figures.recall.point
-    below = recall < floor
-    relation = "is below" if below else "is at or above"
+    """Below the floor: the whole CI below it (``decide_on: ci``; back to ok once the whole CI is at or above
+    it, ``inconclusive`` while it straddles), or the point value (``point``)."""
+    floor, r = config.monitoring.recall_floor, figures.recall
+    on_ci = config.monitoring.decide_on == "ci" and r.low is not None and r.high is not None
+    low, high = (r.low, r.high) if on_ci else (r.point, r.point)
+    if high < floor:
+        status = "breach"
+        how = f"with {r.confidence:.0%} confidence (CI upper bound {high:.3f})" if on_ci else "(point value)"
+        message = f"{_recall_text(figures)} is below the floor {floor:.3f} {how}"
+    elif low >= floor:
+        status, message = "ok", f"{_recall_text(figures)} is at or above the floor {floor:.3f}"
+    else:
+        status = "inconclusive"
+        message = (
+            f"{_recall_text(figures)}: the interval straddles the floor {floor:.3f}, so it is evidence neither of a "
+            f"breach nor of a recovery (monitoring.decide_on: ci)"
+        )
     return RuleEvaluation(
         rule="recall_floor",
-        status="breach" if below else "ok",
-        message=f"{_recall_text(figures)} {relation} the floor {floor:.3f}",
+        status=status,
+        message=message,
         metric="recall",
-        observed=recall,
+        observed=r.point,
         threshold=floor,
         ci=_ci(figures),
+        details={"decide_on": config.monitoring.decide_on},
     )
 
 
 def _drop(config: PipelineConfig, figures: ChampionFigures, promotion: PromotionFigures | None) -> RuleEvaluation:
-    max_drop, recall = config.monitoring.max_recall_drop, figures.recall.point
+    """Drop since promotion: its MOVER interval (both recalls have CIs) above ``max_recall_drop``, or the point."""
+    from imbalance_jobs.evaluation import difference_ci
+
+    max_drop, r = config.monitoring.max_recall_drop, figures.recall
     if promotion is None or promotion.recall is None:
         return RuleEvaluation(
             rule="recall_drop",
             status="insufficient_evidence",
             message="the champion has no promotion-time recall to compare with",
             metric="recall",
-            observed=recall,
+            observed=r.point,
             ci=_ci(figures),
         )
-    limit = max(promotion.recall - max_drop, 0.0)
-    dropped = recall < limit
+    p, pci = promotion.recall, promotion.recall_ci
+    drop = p - r.point
+    low, high = difference_ci(p, (pci.low, pci.high), r.point, (r.low, r.high))
+    on_ci = config.monitoring.decide_on == "ci"
+    if on_ci:
+        status = "breach" if low > max_drop else "ok" if high <= max_drop else "inconclusive"
+    else:
+        status = "breach" if r.point < max(p - max_drop, 0.0) else "ok"
+    side = "below" if drop >= 0 else "above"
+    if not on_ci:
+        evidence = f"max drop {max_drop:.3f}, judged on point values"
+    elif drop < 0:
+        evidence = f"no drop (the rise's {r.confidence:.0%} CI is [{-high:.3f}, {-low:.3f}])"
+    else:
+        where = {"breach": "lies above", "ok": "lies at or below", "inconclusive": "straddles"}[status]
+        evidence = f"the drop's {r.confidence:.0%} CI [{low:.3f}, {high:.3f}] {where} the max drop {max_drop:.3f}"
     return RuleEvaluation(
         rule="recall_drop",
-        status="breach" if dropped else "ok",
+        status=status,
         message=(
-            f"{_recall_text(figures)} is {promotion.recall - recall:.3f} below its promotion-time recall "
-            f"{promotion.recall:.3f} (max drop {max_drop:.3f})"
+            f"{_recall_text(figures)} is {abs(drop):.3f} {side} its promotion-time recall {p:.3f}{_ci_text(pci)}; "
+            f"{evidence}"
         ),
         metric="recall",
-        observed=recall,
-        threshold=limit,
+        observed=r.point,
+        threshold=max(p - max_drop, 0.0),
         ci=_ci(figures),
-        details={"promotion_recall": promotion.recall, "max_recall_drop": max_drop},
+        details={
+            "promotion_recall": p,
+            "promotion_recall_ci": pci.model_dump(mode="json"),
+            "max_recall_drop": max_drop,
+            "drop": drop,
+            "drop_ci": [low, high],
+            "decide_on": config.monitoring.decide_on,
+        },
     )
+
+
+def _ci_text(ci: AlertCI) -> str:
+    if ci.low is None or ci.high is None:
+        return ""
+    return f" (CI {ci.low:.3f}-{ci.high:.3f})"
 
 
 _Rule = Callable[[PipelineConfig, ChampionFigures, PromotionFigures | None], RuleEvaluation]

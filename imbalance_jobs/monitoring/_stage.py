@@ -79,7 +79,10 @@ def _judge(ctx: RunContext, version: str, history: list[MonitorRecord], record: 
     evaluations = evaluate_recall_rules(
         ctx.config, figures, promotion, day=ctx.run_date, champion_version=version, history=history
     )
-    statuses = {e.status for e in evaluations if e.rule != "insufficient_evidence"}
+    # an inconclusive rule is no alarm: the day is ok unless a rule breached or could not be judged
+    statuses = {
+        "ok" if e.status == "inconclusive" else e.status for e in evaluations if e.rule != "insufficient_evidence"
+    }
     status = "no_data" if fresh is None else next(s for s in ("breach", "insufficient_evidence", "ok") if s in statuses)
     recall = figures.recall.point if figures else None
     same = [p for p in record.previous if p.champion_version == version and p.recall is not None]

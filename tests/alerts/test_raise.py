@@ -14,8 +14,8 @@ pytestmark = pytest.mark.integration
 LINKS = AlertLinks(monitor_record="s3://models/x/monitoring/2026-11-28.json")
 
 
-def raise_on(store, config, day: dt.date, *evaluations):
-    return raise_alerts(store, config, list(evaluations), day=day, run_id="r", champion_version="v1", links=LINKS)
+def raise_on(store, config, day: dt.date, *evaluations, champion: str = "v1"):
+    return raise_alerts(store, config, list(evaluations), day=day, run_id="r", champion_version=champion, links=LINKS)
 
 
 def test_raise_alerts_queues_an_alarm_and_stores_the_rule_state(store, make_config) -> None:
@@ -41,6 +41,24 @@ def test_raise_alerts_recovers_on_a_later_ok_day(store, make_config) -> None:
     raise_on(store, config, DAY + dt.timedelta(days=1), evaluation(status="breach"))
     (outcome,) = raise_on(store, config, DAY + dt.timedelta(days=2), evaluation(status="ok"))
     assert outcome.alert.kind == "recovery"
+    assert "replaced" not in outcome.alert.message
+
+
+def test_raise_alerts_recovery_under_a_new_champion_names_the_one_that_breached(store, make_config) -> None:
+    config = make_config(alerts={"webhook": {}})
+    raise_on(store, config, DAY, evaluation(status="breach"), champion="v1")
+    raise_on(store, config, DAY + dt.timedelta(days=1), evaluation(status="breach"), champion="v1")
+    (outcome,) = raise_on(store, config, DAY + dt.timedelta(days=2), evaluation(status="ok"), champion="v2")
+    assert outcome.alert.kind == "recovery"
+    assert "recovered: champion v1, which breached, was replaced by v2;" in outcome.alert.message
+    assert outcome.alert.champion_version == "v2"
+
+
+def test_raise_alerts_inconclusive_day_neither_alarms_nor_recovers(store, make_config) -> None:
+    config = make_config(alerts={"webhook": {}})
+    raise_on(store, config, DAY, evaluation(status="breach"))
+    (outcome,) = raise_on(store, config, DAY + dt.timedelta(days=1), evaluation(status="inconclusive"))
+    assert (outcome.alert, outcome.active) == (None, True)
 
 
 def test_update_rule_state_retries_when_another_run_wrote_the_state_first(store, make_config) -> None:
@@ -49,7 +67,7 @@ def test_update_rule_state_retries_when_another_run_wrote_the_state_first(store,
     raise_on(store, config, DAY - dt.timedelta(days=1), evaluation(status="ok"))
     fired = []
 
-    def fire(kind: str) -> None:
+    def fire(kind: str, new) -> None:
         fired.append(kind)
         if len(fired) == 1:  # another run moves the state between our read and our write
             store.put_json(layout.alert_state_uri("recall_floor"), {"rule": "recall_floor", "active": False})

@@ -7,7 +7,7 @@ import pytest
 from imbalance_jobs.context import PipelineLayout
 from imbalance_jobs.monitoring import MonitorRecord
 from imbalance_jobs.publishing import read_champion
-from tests.monitoring.helpers import DRIFT, day, monitor_day, write_day
+from tests.monitoring.helpers import DRIFT, FRESH_ROWS, day, monitor_day, write_day
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +35,7 @@ def test_monitor_scores_the_champion_at_its_threshold_with_intervals(store, pipe
     figures = record.figures
     assert (summary.status, summary.record_uri) == ("ok", layout.monitoring_uri(day(1)))
     assert (record.champion_version, figures.threshold) == (champion.version, model["threshold"])
-    assert (figures.rows, figures.recall.threshold) == (1500, model["threshold"])
+    assert (figures.rows, figures.recall.threshold) == (FRESH_ROWS, model["threshold"])
     assert 0 < figures.positives < figures.rows
     for ci in (figures.recall, figures.precision, figures.average_precision):
         assert ci.low <= ci.point <= ci.high
@@ -51,6 +51,7 @@ def test_monitor_compares_with_the_figures_recorded_at_promotion(store, pipeline
     layout = PipelineLayout(config)
     metrics = store.get_json(layout.version_uri(record.champion_version, "metrics.json"))["candidate"]
     assert record.promotion.recall == metrics["recall"]
+    assert record.promotion.recall_ci.low <= metrics["recall"] <= record.promotion.recall_ci.high
     assert record.promotion.average_precision == metrics["average_precision"]
     assert record.recall_vs_promotion == pytest.approx(record.figures.recall.point - metrics["recall"])
 
@@ -117,7 +118,9 @@ def test_monitor_consecutive_days_need_calendar_neighbours(store, pipeline) -> N
 
 
 def test_monitor_recall_drop_rule_compares_with_promotion_recall(store, pipeline) -> None:
-    config = pipeline(monitoring={"recall_floor": 0.0, "max_recall_drop": 0.1}, alerts={"webhook": {}})
+    config = pipeline(
+        monitoring={"recall_floor": 0.0, "max_recall_drop": 0.1, "decide_on": "point"}, alerts={"webhook": {}}
+    )
     write_day(store, config, day(1), drift=DRIFT)
     summary = monitor_day(store, config, day(1))
     (alarm,) = summary.alerts

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from imbalance_jobs.alerts import AlertCI
 from imbalance_jobs.evaluation import BootstrapCI
 from imbalance_jobs.monitoring import (
     RECALL_RULES,
@@ -56,12 +57,22 @@ def record(when: dt.date, raw: str, version: str = "v1") -> MonitorRecord:
     )
 
 
-def judge(recall: float, *, history: list[MonitorRecord] = (), positives: int = 50, **monitoring: Any) -> dict:
+def judge(
+    recall: float,
+    *,
+    history: list[MonitorRecord] = (),
+    positives: int = 50,
+    promotion_ci: tuple[float, float] | None = None,
+    **monitoring: Any,
+) -> dict:
     config = config_of(monitoring={"recall_floor": 0.3, "max_recall_drop": 0.2, "min_positives": 20, **monitoring})
+    low, high = promotion_ci or (None, None)
     out = evaluate_recall_rules(
         config,
         figures(recall, positives),
-        PromotionFigures(recall=0.7, precision=None, average_precision=None),
+        PromotionFigures(
+            recall=0.7, precision=None, average_precision=None, recall_ci=AlertCI(low=low, high=high, confidence=0.95)
+        ),
         day=DAY,
         champion_version="v1",
         history=list(history),
@@ -80,14 +91,42 @@ def test_recall_floor_breaches_below_the_floor_with_its_figures() -> None:
 
 
 def test_recall_floor_at_the_floor_is_ok() -> None:
-    assert judge(0.3)["recall_floor"].status == "ok"
+    assert judge(0.3, decide_on="point")["recall_floor"].status == "ok"
+    assert judge(0.35)["recall_floor"].status == "ok"  # interval 0.30-0.40
 
 
-def test_recall_drop_threshold_is_promotion_recall_minus_the_allowed_drop() -> None:
-    drop = judge(0.45)["recall_drop"]
+def test_recall_drop_on_points_threshold_is_promotion_recall_minus_the_allowed_drop() -> None:
+    drop = judge(0.45, decide_on="point")["recall_drop"]
     assert drop.status == "breach"
     assert abs(drop.threshold - 0.5) < 1e-12
-    assert judge(0.55)["recall_drop"].status == "ok"
+    assert judge(0.55, decide_on="point")["recall_drop"].status == "ok"
+
+
+def test_recall_floor_on_ci_point_below_but_interval_reaching_the_floor_is_no_alarm() -> None:
+    floor = judge(0.27)["recall_floor"]  # interval 0.22-0.32 reaches the floor 0.3
+    assert floor.status == "inconclusive"
+    assert "evidence neither of a breach nor of a recovery" in floor.message
+    assert judge(0.36)["recall_floor"].status == "ok"  # 0.31-0.41: the whole interval is above
+    assert judge(0.27, decide_on="point")["recall_floor"].status == "breach"
+    assert judge(0.24)["recall_floor"].status == "breach"  # 0.19-0.29: the whole interval is below
+
+
+def test_recall_drop_on_ci_needs_the_whole_drop_interval_above_the_max() -> None:
+    # promotion 0.7 (0.6-0.8), today 0.4 (0.35-0.45): drop 0.3, MOVER lower bound 0.3 - hypot(0.1, 0.05) < 0.2
+    unsure = judge(0.4, promotion_ci=(0.6, 0.8))["recall_drop"]
+    assert unsure.status == "inconclusive"
+    assert unsure.details["drop_ci"][0] < 0.2 < unsure.details["drop"]
+    assert "straddles the max drop 0.200" in unsure.message
+    sure = judge(0.3, promotion_ci=(0.6, 0.8))["recall_drop"]  # drop 0.4, lower bound 0.29
+    assert sure.status == "breach"
+    assert sure.details["drop_ci"][0] > 0.2
+
+
+def test_recall_drop_message_says_above_when_recall_rose() -> None:
+    drop = judge(0.8)["recall_drop"]
+    assert drop.status == "ok"
+    assert "is 0.100 above its promotion-time recall 0.700" in drop.message
+    assert "below" not in drop.message
 
 
 def test_recall_drop_without_promotion_recall_is_insufficient_evidence() -> None:
