@@ -101,3 +101,38 @@ def test_list_and_delete_prefix(store: ObjectStore, buckets: dict[str, str]) -> 
     assert store.delete_prefix(base) == 2
     assert store.list(base) == []
     assert len(store.list(f"s3://{buckets['artifacts']}/runs/")) == 1
+
+
+def test_storage_settings_bound_time_by_default_and_from_env(monkeypatch) -> None:
+    """Issue 12 item 5: a hanging endpoint took 728 s; calls are now bounded (connect 5 s, read 30 s, 60 s)."""
+    from imbalance_jobs.storage import StorageSettings
+
+    default = StorageSettings()
+    assert (default.connect_timeout, default.read_timeout, default.deadline, default.max_attempts) == (5, 30, 60, 3)
+    monkeypatch.setenv("IMBALANCE_S3_READ_TIMEOUT", "2.5")
+    monkeypatch.setenv("IMBALANCE_S3_MAX_ATTEMPTS", "1")
+    settings = StorageSettings.from_env()
+    assert (settings.read_timeout, settings.max_attempts) == (2.5, 1)
+    monkeypatch.setenv("IMBALANCE_S3_DEADLINE", "soon")
+    with pytest.raises(
+        StorageError, match=r"IMBALANCE_S3_DEADLINE: must be a number of seconds in \(0, 3600\]; got 'soon'"
+    ):
+        StorageSettings.from_env()
+
+
+def test_deadline_ends_retries_against_a_silent_server() -> None:
+    import socket
+    import time
+
+    from imbalance_jobs.storage import DeadlineExceeded, StorageSettings
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        store = ObjectStore(StorageSettings(endpoint_url=endpoint, access_key_id="a", secret_access_key="b",
+                                            read_timeout=0.5, deadline=1.2, max_attempts=10))  # fmt: skip
+        start = time.monotonic()
+        with pytest.raises(DeadlineExceeded, match=r"s3://b/k: cannot read: GetObject: no answer .* 1.2s deadline"):
+            store.get_bytes("s3://b/k")
+        assert time.monotonic() - start < 5
