@@ -200,8 +200,14 @@ def trend_svg(records: list[MonitorRecord], floor: float | None) -> Markup:
     return Markup("".join(parts))
 
 
+def _shown(value: Any) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else num(value)
+
+
 def verdict_html(verdict: dict[str, Any]) -> Markup:
-    extra = [(k, verdict[k]) for k in _VERDICT_KEYS if verdict.get(k) not in (None, "", {}, [])]
+    extra = [(k, _shown(verdict[k])) for k in _VERDICT_KEYS if verdict.get(k) not in (None, "", {}, [])]
     return Markup(_ENV.from_string(_VERDICT).render(v=verdict, extra=extra, num=num))
 
 

@@ -5,10 +5,10 @@ Shape (each arrow passes a small JSON summary, never data)::
     prepare -> ingest -> validate -> monitor
                                  -> split -> train[candidate] (+ train_gpu[candidate]) -> select -> evaluate
       -> decide -> publish | record_rejection -> report (after monitor too)
-    every task but report -> alert_on_failure (trigger rule one_failed; report stays a leaf for the run state)
 
-monitor, report and alert_on_failure carry the pipeline's alert notifiers (on_success_callback): each delivers
-whatever those tasks queued in the pipeline's outbox, plus anything an earlier run could not deliver.
+monitor and report carry the pipeline's alert notifiers (on_success_callback): each delivers whatever those tasks
+queued in the pipeline's outbox, plus anything an earlier run could not deliver. Every task's on_failure_callback
+raises ``validation_failed`` / ``run_failed`` and delivers it (no watcher task wired from every task).
 
 Training is mapped, one task instance per candidate, labelled with the candidate's name; torch candidates run
 in ``train_gpu`` on the config's GPU queue and pool. Branching happens after the map is reduced by ``select``.
@@ -59,10 +59,13 @@ def build_dag(config: PipelineConfig, *, source: Path) -> DAG:
         dagrun_timeout=dt.timedelta(minutes=config.airflow.run_timeout_minutes),
         tags=sorted({*config.airflow.tags, "imbalance-jobs"}),
         params=trigger_params(config),
-        default_args={"owner": config.airflow.owner, "retries": 0},
+        default_args={
+            "owner": config.airflow.owner,
+            "retries": 0,
+            "on_failure_callback": tasks.failure_callback(config, alert_notifiers(config)),
+        },
     ) as dag:
         _wire(config)
-        _watch(config, [t for t in dag.tasks if t.task_id != tasks.REPORT_TASK])
     return dag
 
 
@@ -78,6 +81,12 @@ def io_arguments(config: PipelineConfig) -> dict[str, Any]:
     }
 
 
+def _pulled(task_id: str) -> dict[str, Any]:
+    """An earlier task's summary, pulled rather than passed: passing the run spec from ``prepare`` to every task
+    would draw an edge from ``prepare`` to each of them; pulled, the graph shows the pipeline's own order only."""
+    return get_current_context()["ti"].xcom_pull(task_ids=task_id)
+
+
 def _wire(config: PipelineConfig) -> None:
     io = io_arguments(config)
 
@@ -86,69 +95,65 @@ def _wire(config: PipelineConfig) -> None:
         return tasks.prepare(config, get_current_context())
 
     @task(task_id="ingest", **io)
-    def ingest(spec: dict[str, Any]) -> dict[str, Any]:
-        return tasks.ingest(config, spec)
+    def ingest() -> dict[str, Any]:
+        return tasks.ingest(config, _pulled("prepare"))
 
     @task(task_id="validate", **io)
-    def validate(spec: dict[str, Any], ingested: dict[str, Any]) -> dict[str, Any]:
-        return tasks.validate(config, spec, ingested, get_current_context()["ti"])
+    def validate(ingested: dict[str, Any]) -> dict[str, Any]:
+        return tasks.validate(config, _pulled("prepare"), ingested, get_current_context()["ti"])
 
     @task(task_id="split", **io)
-    def split(spec: dict[str, Any], ingested: dict[str, Any]) -> dict[str, Any]:
-        return tasks.split(config, spec, ingested)
+    def split() -> dict[str, Any]:
+        return tasks.split(config, _pulled("prepare"), _pulled("ingest"))
 
     @task(task_id=tasks.MONITOR_TASK, on_success_callback=alert_notifiers(config), **io)
-    def monitor(spec: dict[str, Any]) -> dict[str, Any]:
-        return tasks.monitor(config, spec)
+    def monitor() -> dict[str, Any]:
+        return tasks.monitor(config, _pulled("prepare"))
 
-    spec = prepare()
-    ingested = ingest(spec)
-    validated = validate(spec, ingested)
+    validated = validate(prepare() >> ingest())
     validated.operator.operator_extra_links = (ValidationReportLink(),)
-    watched = monitor(spec)
-    splits = split(spec, ingested)
+    watched, splits = monitor(), split()
     validated >> [watched, splits]
-    results = _train(config, spec, splits, io)
-    _decide(config, spec, splits, results, io, watched)
+    _decide(config, _train(config, splits, io), io, watched)
 
 
-def _train(config: PipelineConfig, spec: Any, splits: Any, io: dict[str, Any]) -> Any:
+def _train(config: PipelineConfig, splits: Any, io: dict[str, Any]) -> Any:
     """Map over candidate names (literal lists: the UI shows every candidate, unpicked ones as skipped)."""
 
     @task(task_id="train", map_index_template="{{ task.op_kwargs['candidate'] }}", **io)
-    def train(spec: dict[str, Any], splits: dict[str, Any], candidate: str) -> dict[str, Any]:
-        return tasks.train(config, spec, splits, candidate)
+    def train(splits: dict[str, Any], candidate: str) -> dict[str, Any]:
+        return tasks.train(config, _pulled("prepare"), splits, candidate)
 
     cpu = [c.name for c in config.training.candidates if not c.is_torch]
     gpu = [c.name for c in config.training.candidates if c.is_torch]
     mapped = []
     if cpu:
-        mapped.append(train.partial(spec=spec, splits=splits).expand(candidate=cpu))
+        mapped.append(train.partial(splits=splits).expand(candidate=cpu))
     if gpu:
         on_gpu = train.override(task_id="train_gpu", queue=config.airflow.gpu_queue, pool=config.airflow.gpu_pool)
-        mapped.append(on_gpu.partial(spec=spec, splits=splits).expand(candidate=gpu))
+        mapped.append(on_gpu.partial(splits=splits).expand(candidate=gpu))
     return mapped[0].concat(*mapped[1:]) if len(mapped) > 1 else mapped[0]
 
 
-def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: dict[str, Any], watched: Any) -> None:
+def _decide(config: PipelineConfig, results: Any, io: dict[str, Any], watched: Any) -> None:
     @task(task_id="select", trigger_rule="none_failed_min_one_success", **io)
-    def select(spec: dict[str, Any], splits: dict[str, Any], results: list[dict[str, Any]]) -> dict[str, Any]:
-        return tasks.select(config, spec, splits, list(results))
+    def select(results: list[dict[str, Any]]) -> dict[str, Any]:
+        return tasks.select(config, _pulled("prepare"), _pulled("split"), list(results))
 
     @task(task_id="evaluate", **io)
-    def evaluate(spec: dict[str, Any], selection: dict[str, Any], splits: dict[str, Any]) -> dict[str, Any]:
-        return tasks.evaluate(config, spec, selection, splits)
+    def evaluate(selection: dict[str, Any]) -> dict[str, Any]:
+        return tasks.evaluate(config, _pulled("prepare"), selection, _pulled("split"))
 
     @task.branch(task_id="decide")
-    def decide(spec: dict[str, Any], evaluation: dict[str, Any]) -> str:
-        return tasks.choose_branch(spec, evaluation)
+    def decide(evaluation: dict[str, Any]) -> str:
+        return tasks.choose_branch(_pulled("prepare"), evaluation)
 
     champion = champion_asset(config)
 
     @task(**io)
-    def publish(spec: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
+    def publish() -> dict[str, Any]:
         context = get_current_context()
-        summary = tasks.publish(config, spec, evaluation, context["ti"])
+        summary = tasks.publish(config, _pulled("prepare"), _pulled("evaluate"), context["ti"])
         if summary.get("promoted"):  # only the promote branch has the champion asset as its outlet
             context["outlet_events"][champion].extra = champion_event_extra(summary)
         return summary
@@ -159,29 +164,15 @@ def _decide(config: PipelineConfig, spec: Any, splits: Any, results: Any, io: di
         on_success_callback=alert_notifiers(config),
         **io,
     )
-    def report(spec: dict[str, Any]) -> dict[str, Any]:
-        return tasks.report(config, spec, get_current_context()["ti"])
+    def report() -> dict[str, Any]:
+        return tasks.report(config, _pulled("prepare"), get_current_context()["ti"])
 
-    evaluation = evaluate(spec, select(spec, splits, results), splits)
+    evaluation = evaluate(select(results))
     evaluation.operator.operator_extra_links = (VerdictLink(),)
-    branch = decide(spec, evaluation)
-    published = publish.override(task_id=tasks.PUBLISH_TASK, outlets=[champion])(spec, evaluation)
+    branch = decide(evaluation)
+    published = publish.override(task_id=tasks.PUBLISH_TASK, outlets=[champion])()
     published.operator.operator_extra_links = (PublishedVersionLink(),)
-    rejected = publish.override(task_id=tasks.REJECT_TASK)(spec, evaluation)
+    rejected = publish.override(task_id=tasks.REJECT_TASK)()
     branch >> Label("promote") >> published
     branch >> Label("reject, insufficient evidence or dry run") >> rejected
-    [published, rejected, watched] >> report(spec)
-
-
-def _watch(config: PipelineConfig, pipeline_tasks: list[Any]) -> None:
-    """A watcher downstream of every pipeline task: runs only when one failed, so the alert path is reached.
-
-    ``report`` stays a leaf (not upstream of the watcher) so that a failed or upstream-failed run is marked
-    failed: Airflow derives the run state from its leaves, and the watcher itself succeeds.
-    """
-
-    @task(task_id="alert_on_failure", trigger_rule="one_failed", on_success_callback=alert_notifiers(config))
-    def alert_on_failure() -> dict[str, Any]:
-        return tasks.alert_on_failure(config, get_current_context())
-
-    pipeline_tasks >> alert_on_failure()
+    [published, rejected, watched] >> report()

@@ -21,6 +21,7 @@ __all__ = [
     "alert_on_failure",
     "choose_branch",
     "evaluate",
+    "failure_callback",
     "ingest",
     "monitor",
     "prepare",
@@ -148,12 +149,16 @@ def report(config: PipelineConfig, spec: dict[str, Any], ti: Any) -> dict[str, A
 
 
 def alert_on_failure(config: PipelineConfig, context: Any) -> dict[str, Any]:
-    """Reached when a task of the run failed after its retries: raises ``validation_failed`` or ``run_failed``."""
+    """A task of the run failed after its retries: raises ``validation_failed`` or ``run_failed``.
+
+    Called from that task's ``on_failure_callback`` (see :func:`failure_callback`), so the failing task counts
+    even before its own state is stored.
+    """
     from imbalance_jobs.alerts import report_run_failure
 
     ti, dag_run = context["ti"], context["dag_run"]
     states = ti.get_task_states(dag_id=dag_run.dag_id, run_ids=[dag_run.run_id]).get(dag_run.run_id, {})
-    failed = sorted(task for task, state in states.items() if state == "failed")
+    failed = sorted({ti.task_id, *(task for task, state in states.items() if state == "failed")})
     spec = ti.xcom_pull(task_ids="prepare") or _fallback_spec(config, context)
     outcomes = report_run_failure(run_context(config, spec), failed_tasks=failed)
     return {
@@ -162,6 +167,23 @@ def alert_on_failure(config: PipelineConfig, context: Any) -> dict[str, Any]:
         "failed_tasks": failed,
         "alerts": [o.alert.id for o in outcomes if o.alert],
     }
+
+
+def failure_callback(config: PipelineConfig, notifiers: list[Any]) -> Any:
+    """The ``on_failure_callback`` of every task: queue the failure alert, then deliver it on each channel.
+
+    A callback instead of a watcher task downstream of every task: the graph keeps its shape (no fan-in of a
+    dozen edges) and only the task that really failed reports, not the ones skipped as upstream-failed.
+    """
+    import logging
+
+    def on_failure(context: Any) -> None:
+        outcome = alert_on_failure(config, context)
+        logging.getLogger(__name__).warning("run failed at %s; alerts %s", outcome["failed_tasks"], outcome["alerts"])
+        for notifier in notifiers:
+            notifier(context)  # a notifier logs its own delivery problems and never raises
+
+    return on_failure
 
 
 def _fallback_spec(config: PipelineConfig, context: Any) -> dict[str, Any]:

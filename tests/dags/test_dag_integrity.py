@@ -143,9 +143,16 @@ def test_branch_follows_the_reduced_map(repo_bag: Any) -> None:
     dag = repo_bag.dags["retrain_fraud"]
     assert dag.get_task("decide").downstream_task_ids >= {"publish", "record_rejection"}
     assert "select" in dag.get_task("evaluate").upstream_task_ids
-    watched = {t.task_id for t in dag.tasks} - {"alert_on_failure", "report"}
-    assert dag.get_task("alert_on_failure").upstream_task_ids == watched
-    assert {t.task_id for t in dag.leaves} == {"alert_on_failure", "report"}
+    assert {t.task_id for t in dag.leaves} == {"report"}
+
+
+def test_every_task_alerts_on_its_own_failure_without_a_watcher_task(repo_bag: Any) -> None:
+    dag = repo_bag.dags["retrain_fraud"]
+    assert "alert_on_failure" not in dag.task_ids
+    for task in dag.tasks:
+        assert task.on_failure_callback, f"{task.task_id} has no failure alert"
+    edges = sum(len(t.downstream_task_ids) for t in dag.tasks)
+    assert edges <= len(dag.tasks) + 4, f"{edges} edges for {len(dag.tasks)} tasks: the graph should stay a chain"
 
 
 def test_monitor_runs_after_validate_independent_of_promotion(repo_bag: Any) -> None:
@@ -154,7 +161,7 @@ def test_monitor_runs_after_validate_independent_of_promotion(repo_bag: Any) -> 
     assert "validate" in monitor.upstream_task_ids
     assert not monitor.upstream_task_ids & {"split", "select", "evaluate", "decide", "publish", "record_rejection"}
     assert "report" in monitor.downstream_task_ids
-    for task_id in ("monitor", "report", "alert_on_failure"):
+    for task_id in ("monitor", "report"):
         assert dag.get_task(task_id).on_success_callback, f"{task_id} carries the alert notifiers"
 
 
