@@ -6,6 +6,8 @@ import argparse
 import datetime as dt
 import logging
 import sys
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -74,8 +76,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         summary = run_pipeline(ctx, on_stage=progress)
     except ImbalanceJobsError as exc:
+        progress.stop()
         _alert(ctx, report_run_failure, failed_tasks=[progress.current], error=str(exc), after=None)
         raise  # the run's own error, whatever happened while alerting about it
+    finally:
+        progress.stop()
     publish = summary.stages["publish"]
     _alert(ctx, report_run_outcome, decision=publish["decision"], promoted=publish["promoted"], after=publish)
     if args.json:
@@ -101,18 +106,37 @@ def add_stage_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 class _Progress:
-    """Prints stage progress for humans and remembers the running stage (named in failure alerts)."""
+    """Prints stage progress for humans and remembers the running stage (named in failure alerts).
+
+    A stage that runs long says so every ``HEARTBEAT_S`` seconds, so a run waiting on a slow store or a long fit
+    is never silent.
+    """
+
+    HEARTBEAT_S = 60.0
 
     def __init__(self, *, quiet: bool):
         self.quiet = quiet
         self.current = "ingest"
+        self._done = threading.Event()
 
     def __call__(self, stage: str, event: str, seconds: float | None) -> None:
         self.current = stage
+        self.stop()
         if self.quiet:
             return
         done = f"done in {seconds:.1f}s" if event == "done" else "..."
         print(f"  {stage:<9} {done}", file=sys.stderr, flush=True)
+        if event == "start":
+            self._done = threading.Event()
+            threading.Thread(target=self._heartbeat, args=(stage, self._done), daemon=True).start()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _heartbeat(self, stage: str, done: threading.Event) -> None:
+        started = time.monotonic()
+        while not done.wait(self.HEARTBEAT_S):
+            print(f"  {stage:<9} still running after {time.monotonic() - started:.0f}s", file=sys.stderr, flush=True)
 
 
 def _alert(ctx: RunContext, report: Callable[..., Any], *, after: dict[str, Any] | None, **kwargs: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -194,3 +195,26 @@ def test_run_that_promoted_exits_0_and_says_so_when_alert_writes_fail(config_fil
     assert champion is not None
     assert f"version {champion.version} was published and is now champion" in err
     assert "cannot write: Could not connect" in err
+
+
+def test_run_says_when_a_stage_is_still_running(config_file, capsys, monkeypatch) -> None:
+    """Issue 12 item 5: 'run' sat in ingest for minutes with no output."""
+    import time
+
+    from imbalance_jobs import pipeline
+    from imbalance_jobs.cli import _run
+
+    original = pipeline._RUNNERS["ingest"]
+
+    def slow_ingest(ctx):
+        time.sleep(0.5)
+        return original(ctx)
+
+    monkeypatch.setitem(pipeline._RUNNERS, "ingest", slow_ingest)
+    monkeypatch.setattr(_run._Progress, "HEARTBEAT_S", 0.2)
+    path = config_file(validation={"min_rows": 10**7})  # stops at validate: only ingest matters here
+    assert main(["run", str(path), "--date", str(RUN_DATE), "--run-id", "slow"]) == 5
+    err = capsys.readouterr().err
+    assert re.search(r"  ingest    still running after 0s", err), err
+    time.sleep(0.5)
+    assert "still running" not in capsys.readouterr().err  # the heartbeat ends with the run
