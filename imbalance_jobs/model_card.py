@@ -54,6 +54,7 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
         ],
         "",
         *[f"- {reason}" for reason in verdict["reasons"]],
+        *_contract_lines(verdict),
         "",
         "## Caveats",
         "- Scores are calibrated probabilities only as far as the validation rows resemble production.",
@@ -61,6 +62,16 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
         "",
     ]
     return "\n".join(lines)
+
+
+def _contract_lines(verdict: dict[str, Any]) -> list[str]:
+    """Which test rows the verdict rests on (the evaluation contract) and the split's warnings."""
+    comparison = verdict.get("comparison")
+    if not comparison:
+        return []
+    rows = f"{comparison['rows']} of {comparison['test_rows']} test rows, {comparison['positives']} positives"
+    lines = ["", f"Compared on {rows}: {comparison['reason']}."]
+    return lines + [f"- warning: {w}" for w in verdict.get("warnings", [])]
 
 
 def _metric_lines(cand: dict[str, Any], verdict: dict[str, Any]) -> list[str]:

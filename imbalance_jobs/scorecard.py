@@ -99,7 +99,7 @@ def evaluate(ctx: RunContext, selection: SelectionSummary, test_uri: str) -> Eva
         test_positives=int(y_pos.sum()),
         candidate_ap=inputs.candidate.average_precision,
         champion_ap=inputs.champion.average_precision if inputs.champion else None,
-        compared_rows=int(rows.sum()),
+        compared_rows=body["comparison"]["rows"],
         compare_rule=compared.rule,
     )
 
@@ -188,6 +188,9 @@ def _paired(config: PipelineConfig, y_pos: np.ndarray, scores: dict[str, np.ndar
 
 
 def _comparison(compared: ComparedRows, frame: Any, rows: np.ndarray, positives: int) -> dict[str, Any]:
+    """The verdict's account of the compared rows (none when the champion could not be compared)."""
+    if compared.rule == "unverifiable":
+        rows, positives = np.zeros(len(frame), dtype=bool), 0
     ids = np.ascontiguousarray(frame[ROW_ID].to_numpy(np.int64)[rows])
     return {
         "rule": compared.rule,

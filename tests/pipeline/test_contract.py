@@ -53,7 +53,10 @@ def test_champion_never_scored_on_rows_it_saw_over_consecutive_windows(store, qu
     config = quick_config(split=split)
     seed(store, config, days=4)
     first = run(config, "night-1", run_date=YESTERDAY)
-    assert read_champion(store, PipelineLayout(config)).version == first.stages["publish"]["version"]
+    version = first.stages["publish"]["version"]
+    assert read_champion(store, PipelineLayout(config)).version == version
+    card = store.get_bytes(PipelineLayout(config).version_uri(version, "model_card.md")).decode()
+    assert "test rows" in card.split("Compared on ", 1)[1]
     second = run(config, "night-2")
     verdict = store.get_json(second.stages["evaluate"]["verdict_uri"])
     compared = _compared_txn_ids(store, second)
@@ -101,6 +104,7 @@ def test_champion_without_a_contract_is_not_compared_and_force_promote_adopts_on
     verdict = store.get_json(second.stages["evaluate"]["verdict_uri"])
     assert second.decision == "insufficient_evidence"
     assert verdict["comparison"]["rule"] == "unverifiable"
+    assert verdict["comparison"]["rows"] == 0
     assert f"champion {old} has no split contract" in verdict["reasons"][0]
     assert verdict["champion"]["metrics"] is None
     assert verdict["ap_gain"] is None
