@@ -25,6 +25,7 @@ BENCHMARKS = {
     "parse": ("bench.bench_parse", []),
     "scaling": ("bench.bench_scaling", []),
     "mlp": ("bench.bench_mlp", ["--devices", "cpu,cuda", "--json", str(RESULTS_DIR / "mlp.json")]),
+    "gate": ("bench.bench_gate", []),
 }
 QUICK_MLP = ["--rows", "20000", "--epochs", "2"]
 
