@@ -61,6 +61,13 @@ def test_first_run_promotes_and_publishes_a_complete_version(store, quick_config
     assert any(n.startswith("model/") for n in names)
     verdict = store.get_json(layout.version_uri(champion.version, "verdict.json"))
     assert verdict["champion"] is None
+    metrics = verdict["candidate"]["metrics"]
+    assert (
+        metrics["average_precision_ci"]["low"]
+        <= metrics["average_precision"]
+        <= metrics["average_precision_ci"]["high"]
+    )
+    assert metrics["recall_ci"]["low"] <= metrics["recall"] <= metrics["recall_ci"]["high"]
     assert {r["name"]: r["passed"] for r in verdict["rules"]}["ap_gain"] is None
     history = list_history(store, layout)
     assert [(h["action"], h["previous"], h["version"]) for h in history] == [("promote", None, champion.version)]
@@ -244,3 +251,21 @@ def test_same_inputs_and_seed_give_same_verdict_figures(store, quick_config, mak
     assert va["candidate"]["metrics"] == vb["candidate"]["metrics"]
     assert [r["cv_scores"] for r in a.stages["train"]] == [r["cv_scores"] for r in b.stages["train"]]
     assert np.isfinite(va["candidate"]["metrics"]["average_precision"])
+
+
+def test_gate_ap_is_computed_on_uncalibrated_scores(store, quick_config, run) -> None:
+    """An isotonic calibrator ties rows the model had ordered; the gate's AP must not see those ties."""
+    from imbalance_jobs.evaluation import average_precision
+
+    config = quick_config(calibration={"method": "isotonic"})
+    seed(store, config)
+    summary = run(config, "isotonic", dry_run=True)
+    verdict = store.get_json(summary.stages["evaluate"]["verdict_uri"])
+    scores = store.get_frame(
+        summary.stages["evaluate"]["verdict_uri"].replace("verdict.json", "evaluation/scores.parquet")
+    )
+    raw = average_precision(scores["label_code"], scores["raw_candidate_score"])
+    calibrated = average_precision(scores["label_code"], scores["candidate_score"])
+    assert scores["candidate_score"].nunique() < scores["raw_candidate_score"].nunique()  # isotonic tied rows
+    assert verdict["candidate"]["metrics"]["average_precision"] == pytest.approx(raw)
+    assert raw != pytest.approx(calibrated)
