@@ -34,8 +34,11 @@ def note_for(
     published: dict[str, Any] | None,
     rejected: dict[str, Any] | None,
     failed_tasks: list[str],
+    conf_error: str | None = None,
 ) -> str | None:
     """The one-line outcome of a run from its task results; None when there is nothing to say."""
+    if conf_error:
+        return f"CONF REFUSED, nothing ran: {conf_error}"
     if failed_tasks:
         return f"FAILED at {', '.join(failed_tasks)}: nothing was published; see the failed task's log."
     if not evaluation:
@@ -57,11 +60,12 @@ def _xcoms(dag_run: Any, session: Any) -> dict[str, Any]:
     query = select(XComModel).where(
         XComModel.dag_id == dag_run.dag_id,
         XComModel.run_id == dag_run.run_id,
-        XComModel.key == "return_value",
+        XComModel.key.in_(("return_value", "conf_error")),
         XComModel.map_index < 0,
-        XComModel.task_id.in_(("evaluate", "publish", "record_rejection")),
+        XComModel.task_id.in_(("prepare", "evaluate", "publish", "record_rejection")),
     )
-    return {row.task_id: XComModel.deserialize_value(row) for row in session.scalars(query)}
+    rows = session.scalars(query)
+    return {row.task_id if row.key == "return_value" else row.key: XComModel.deserialize_value(row) for row in rows}
 
 
 def _annotate(dag_run: Any) -> None:
@@ -93,6 +97,7 @@ def _write_note(dag_run: Any, session: Any) -> None:
         published=values.get("publish"),
         rejected=values.get("record_rejection"),
         failed_tasks=failed,
+        conf_error=values.get("conf_error"),
     )
     if note:
         dag_run.note = note[:MAX_NOTE]

@@ -2,7 +2,12 @@
 
 Airflow validates each Param against its JSON schema when a run is triggered from the UI or the REST API, but it
 lets conf keys that match no Param through silently, and it cannot express rules across fields (a forced
-decision needs a reason). :func:`run_spec` closes both gaps in the first task of every run.
+decision needs a reason). :func:`check_conf` closes both gaps twice: in the api-server before a run exists (the
+plugin's ``TriggerConfCheck`` middleware answers 400) and in the first task of every run (:func:`run_spec`), for
+runs created without the api-server (``dag.test()``, the CLI).
+
+It lives in ``plugins/`` because both the api-server (middleware) and the DAG files import it; the plugins folder
+is on the path of every Airflow process, the dags folder only of the ones that parse DAGs.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from airflow.sdk.exceptions import ParamValidationError
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import PipelineLayout, RunOptions
 
-__all__ = ["PARAM_NAMES", "RunConfError", "run_spec", "trigger_params"]
+__all__ = ["PARAM_NAMES", "RunConfError", "check_conf", "run_spec", "trigger_params"]
 
 DATA = "Data window"
 CANDIDATES = "Candidates"
@@ -127,11 +132,7 @@ def run_spec(
     RunConfError
         On an unknown key, a value its Param rejects, or a combination that makes no sense.
     """
-    values = _resolved(config, conf)
-    if values["force"] and not (values["force_reason"] or "").strip():
-        raise RunConfError(f"force: '{values['force']}' needs force_reason (who asked and why); got none")
-    if values["force_reason"] and not values["force"]:
-        raise RunConfError("force_reason: is only used together with force ('promote' or 'reject'); force is empty")
+    values = check_conf(config, conf)
     options = _options(values, triggered_by)
     run_date = dt.date.fromisoformat(values["data_date"]) if values["data_date"] else default_date
     return {
@@ -141,6 +142,17 @@ def run_spec(
         "run_prefix": PipelineLayout(config).run_prefix(run_id),
         "options": dataclasses.asdict(options),
     }
+
+
+def check_conf(config: PipelineConfig, conf: Mapping[str, Any]) -> dict[str, Any]:
+    """Every Param's value for this conf; :class:`RunConfError` on an unknown key, a bad value or combination."""
+    values = _resolved(config, conf)
+    if values["force"] and not (values["force_reason"] or "").strip():
+        raise RunConfError(f"force: '{values['force']}' needs force_reason (who asked and why); got none")
+    if values["force_reason"] and not values["force"]:
+        raise RunConfError("force_reason: is only used together with force ('promote' or 'reject'); force is empty")
+    _options(values, "check")
+    return values
 
 
 def _resolved(config: PipelineConfig, conf: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowSkipException
 
-from imbalance_dags.params import run_spec
+from imbalance_dags.params import RunConfError, run_spec
 from imbalance_dags.runtime import run_context
 from imbalance_jobs.config import PipelineConfig
 
@@ -39,6 +39,7 @@ PUBLISH_TASK = "publish"
 REJECT_TASK = "record_rejection"
 MONITOR_TASK = "monitor"
 REPORT_TASK = "report"
+CONF_ERROR_KEY = "conf_error"
 
 
 def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
@@ -46,13 +47,17 @@ def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
     dag_run = context["dag_run"]
     when = context.get("logical_date") or dag_run.run_after
     user = getattr(dag_run, "triggering_user_name", None)
-    return run_spec(
-        config,
-        conf=dag_run.conf or {},
-        run_id=context["run_id"],
-        default_date=when.astimezone(dt.UTC).date(),
-        triggered_by=f"airflow:{user or dag_run.run_type}",
-    )
+    try:
+        return run_spec(
+            config,
+            conf=dag_run.conf or {},
+            run_id=context["run_id"],
+            default_date=when.astimezone(dt.UTC).date(),
+            triggered_by=f"airflow:{user or dag_run.run_type}",
+        )
+    except RunConfError as exc:  # kept for the run's note; the failure callback does not page for it
+        context["ti"].xcom_push(key=CONF_ERROR_KEY, value=str(exc))
+        raise
 
 
 def ingest(config: PipelineConfig, spec: dict[str, Any]) -> dict[str, Any]:
@@ -178,6 +183,9 @@ def failure_callback(config: PipelineConfig, notifiers: list[Any]) -> Any:
     import logging
 
     def on_failure(context: Any) -> None:
+        if isinstance(context.get("exception"), RunConfError):
+            logging.getLogger(__name__).warning("trigger conf refused, nobody paged: %s", context["exception"])
+            return  # a mistake in the trigger form, for the person who triggered: not a run_failed page
         outcome = alert_on_failure(config, context)
         logging.getLogger(__name__).warning("run failed at %s; alerts %s", outcome["failed_tasks"], outcome["alerts"])
         for notifier in notifiers:

@@ -206,4 +206,5 @@ def test_unknown_conf_key_fails_the_first_task(dag_runner: DagRunner, airflow_st
     got = dag_run.states
     assert dag_run.state == "failed", got
     assert (got["prepare"], got["ingest"]) == ("failed", "upstream_failed")
-    assert any("-run_failed-alarm-" in name for name in queued_alerts(airflow_store, data))
+    assert dag_run.note.startswith("CONF REFUSED, nothing ran: unknown conf key(s) 'dryrun' (did you mean 'dry_run'?)")
+    assert not any("-run_failed-" in name for name in queued_alerts(airflow_store, data))  # a typo pages nobody
