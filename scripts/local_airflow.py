@@ -212,19 +212,100 @@ def prepare_object_store() -> tuple[dict, bool]:
     return state, not was_running
 
 
-def local_env(home: Path, port: int, state: Mapping[str, str]) -> dict[str, str]:
-    """SQLite + LocalExecutor, DAGs unpaused (a new user triggers and watches), links showing ``s3://`` URIs."""
+def local_env(
+    home: Path, port: int, state: Mapping[str, str], alerts: LocalAlertReceiver | None = None
+) -> dict[str, str]:
+    """SQLite + LocalExecutor, DAGs unpaused (a new user triggers and watches), extra links to the Models view,
+    alert channels pointed at the local receiver, native thread pools capped per task."""
     conn = s3_connection(state["endpoint_url"], state["access_key_id"], state["secret_access_key"])
-    return airflow_env(
+    connections = {"imbalance_s3": conn, **(alerts.connections() if alerts else {})}
+    env = airflow_env(
         home,
         port=port,
         db_url=f"sqlite:///{home / 'airflow.db'}",
-        connections={"imbalance_s3": conn},
-        extra={
-            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-            "AIRFLOW__IMBALANCE_JOBS__OBJECT_STORE_CONSOLE_URL": "{uri}",
-        },
+        connections=connections,
+        extra={"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False"},
     )
+    return {**env, **thread_caps(int(env["AIRFLOW__CORE__PARALLELISM"]))}
+
+
+NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def thread_caps(parallelism: int, cores: int | None = None) -> dict[str, str]:
+    """One share of the cores per concurrently running task: uncapped OpenMP/BLAS pools in ``parallelism`` tasks
+    oversubscribe the machine and spin-wait (HistGradientBoosting fits got many times slower)."""
+    share = max(1, (cores or os.cpu_count() or 1) // max(1, parallelism))
+    return dict.fromkeys(NATIVE_POOLS, str(share))
+
+
+class LocalAlertReceiver:
+    """Where ``make airflow`` sends alerts: a JSON webhook and an SMTP server on loopback, both appending to
+    ``alerts.jsonl`` and printing one line, so the example pipelines' e-mail and webhook channels work locally."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.http_port = free_port(0)
+        self.smtp_port = free_port(0)
+        self._stoppers: list[object] = []
+
+    def record(self, channel: str, payload: dict) -> None:
+        with self.path.open("a") as out:
+            out.write(json.dumps({"channel": channel, **payload}) + "\n")
+        print(f"alert ({channel}): {payload.get('message') or payload.get('subject') or payload}", flush=True)
+
+    def start(self) -> LocalAlertReceiver:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+
+        class Hook(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with contextlib.suppress(ValueError):
+                    receiver.record("webhook", json.loads(body or b"{}"))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        server = ThreadingHTTPServer(("127.0.0.1", self.http_port), Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self._stoppers.append(server.shutdown)
+        self._start_smtp()
+        return self
+
+    def _start_smtp(self) -> None:
+        try:
+            from aiosmtpd.controller import Controller
+        except ImportError:  # dev requirement; without it e-mail alerts stay queued in the outbox
+            return
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+                import email
+
+                message = email.message_from_bytes(envelope.content)  # type: ignore[attr-defined]
+                receiver.record("email", {"subject": message["Subject"], "to": message["To"]})
+                return "250 OK"
+
+        controller = Controller(Handler(), hostname="127.0.0.1", port=self.smtp_port)
+        controller.start()
+        self._stoppers.append(controller.stop)
+
+    def connections(self) -> dict[str, str]:
+        """``AIRFLOW_CONN_*`` values for the channels the example configs use (plain SMTP, no TLS, locally)."""
+        smtp = {"conn_type": "smtp", "host": "127.0.0.1", "port": self.smtp_port}
+        smtp["extra"] = {"disable_ssl": True, "disable_tls": True, "from_email": "imbalance-jobs@localhost"}
+        hook = {"conn_type": "http", "host": f"http://127.0.0.1:{self.http_port}", "extra": {"endpoint": "alerts"}}
+        return {"smtp_default": json.dumps(smtp), "imbalance_alerts_webhook": json.dumps(hook)}
+
+    def stop(self) -> None:
+        for stop_one in self._stoppers:
+            stop_one()  # type: ignore[operator]
 
 
 def migrate(env: Mapping[str, str], logs: Path) -> None:
@@ -264,32 +345,59 @@ def run(args: argparse.Namespace) -> int:
     home.mkdir(parents=True, exist_ok=True)
     state, started_s3 = prepare_object_store()
     port = free_port(args.port)
-    env = local_env(home, port, state)
+    alerts = LocalAlertReceiver(home / "alerts.jsonl").start()
+    env = local_env(home, port, state, alerts)
     password = admin_password(home)
     print("migrating the metadata DB (the first start takes a while) ...", flush=True)
     migrate(env, home / "logs")
     components = start_all(env, port, home / "logs")
     try:
-        return serve(components, banner(port, password, state["endpoint_url"], home), port)
+        return serve(components, banner(port, password, state["endpoint_url"], home, env), port)
     finally:
         stop(components)
+        alerts.stop()
         if started_s3 and not args.keep_s3:
             from imbalance_jobs.local_s3 import stop_pid
 
             stop_pid(int(state["pid"]))
 
 
-def banner(port: int, password: str, endpoint: str, home: Path) -> str:
+def banner(port: int, password: str, endpoint: str, home: Path, env: Mapping[str, str] | None = None) -> str:
+    env = env or {}
     return "\n".join(
         [
             "",
             f"Airflow UI:   http://localhost:{port}   (login: {ADMIN} / {password})",
+            f"Models:       http://localhost:{port}/models/  (also 'Models' in the UI's navigation)",
             f"Object store: {endpoint} (local S3 server; data in {LOCAL / 's3'})",
             "DAGs:         retrain_<pipeline> for each configs/*.yaml; open one and press Trigger",
+            *first_runs(sorted((REPO / "configs").glob("*.yaml")), env),
+            f"Alerts:       e-mail and webhook channels go to a local receiver -> {home / 'alerts.jsonl'}",
             f"Logs:         {home / 'logs'}",
             "Ctrl-C stops everything.",
         ]
     )
+
+
+def first_runs(config_paths: Sequence[Path], env: Mapping[str, str]) -> list[str]:
+    """What starts by itself: DAGs are unpaused and catchup is off, so each scheduled DAG runs its latest interval
+    now, all at once; say so, with the task concurrency and thread caps that bound the load."""
+    from imbalance_jobs.config import load_config
+    from imbalance_jobs.errors import ConfigError
+
+    scheduled = []
+    for path in config_paths:
+        with contextlib.suppress(ConfigError):
+            config = load_config(path)
+            if config.schedule:
+                scheduled.append(f"retrain_{config.name} ({config.schedule})")
+    if not scheduled:
+        return []
+    caps = f"{env.get('AIRFLOW__CORE__PARALLELISM', '?')} tasks at a time, {env.get('OMP_NUM_THREADS', '?')} thread(s) each"
+    return [
+        f"First runs:   starting now, one each (catchup off): {', '.join(scheduled)}; {caps}.",
+        "              Pause a DAG in the UI to stop it; later runs follow each schedule.",
+    ]
 
 
 def _interrupt(signum: int, frame: object) -> None:
