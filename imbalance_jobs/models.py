@@ -91,7 +91,11 @@ MODELS: dict[str, ModelBuilder] = {
     ),
     "random_forest": ModelBuilder("sklearn.ensemble.RandomForestClassifier", "onehot"),
     "extra_trees": ModelBuilder("sklearn.ensemble.ExtraTreesClassifier", "onehot"),
-    "hist_gradient_boosting": ModelBuilder("sklearn.ensemble.HistGradientBoostingClassifier", "native"),
+    # early_stopping explicit: scikit-learn's "auto" switches it on above 10,000 rows, so CV folds and the refit
+    # (more rows) would fit different estimators; set it in model_params to have it in both.
+    "hist_gradient_boosting": ModelBuilder(
+        "sklearn.ensemble.HistGradientBoostingClassifier", "native", defaults={"early_stopping": False}
+    ),
     # Implemented in imbalance_jobs.torch_models (imports torch, so only when a torch candidate is built).
     "torch_mlp": ModelBuilder(
         "imbalance_jobs.torch_models.TorchMLPClassifier", "codes", seed_param="seed", weighted=False

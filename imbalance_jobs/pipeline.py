@@ -104,7 +104,8 @@ def _split(ctx: RunContext) -> Summary:
 def _train(ctx: RunContext) -> list[Summary]:
     from imbalance_jobs.training import train_candidates
 
-    return train_candidates(ctx, load_summary(ctx, "split")["train_uri"])
+    split = load_summary(ctx, "split")
+    return train_candidates(ctx, split["train_uri"], validation_uri=split["validation_uri"])
 
 
 def _select(ctx: RunContext) -> Summary:

@@ -1,7 +1,10 @@
-"""Select stage: pick the best candidate by CV score, then calibrate it and choose its operating threshold.
+"""Select stage: pick a candidate on its CV evidence, then calibrate it and choose its operating threshold.
 
-Calibration and threshold are fit on the validation rows only; the test rows stay untouched until the
-evaluate stage scores champion and candidate side by side.
+The pick is :func:`imbalance_jobs.model_choice.choose` (paired fold-wise gaps, one-standard-error rule, declared
+preference). Calibration and threshold are fit on the chosen candidate's out-of-fold predictions over every
+non-test row (``training.calibrate_on: oof``, as scikit-learn's ``TunedThresholdClassifierCV`` does) or on the
+validation part (``validation``); the test rows stay untouched until the evaluate stage scores champion and
+candidate side by side.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ import numpy as np
 
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext
+from imbalance_jobs.errors import CandidateError
 from imbalance_jobs.labels import class_names, encode_labels
+from imbalance_jobs.model_choice import Choice, choose
 from imbalance_jobs.scoring import DeployedModel
 from imbalance_jobs.summary import Summary
-from imbalance_jobs.training import CandidateResult, select_best
+from imbalance_jobs.training import CandidateResult
 
 __all__ = ["SelectionSummary", "prior_correction_beta", "select"]
 
@@ -28,7 +33,13 @@ class SelectionSummary(Summary):
     threshold_choice: dict[str, Any] | None
     leaderboard: list[dict[str, Any]]
     validation_rows: int
+    """Rows the calibrator and threshold were fit on (out-of-fold rows with ``calibrate_on: oof``)."""
     validation_positives: int
+    calibrated_on: str = "validation rows"
+    fit_rows: int = 0
+    """Rows the shipped model was fit on: every non-test row with ``calibrate_on: oof``."""
+    selection_rule: str = "best_mean"
+    selection_reason: str = ""
 
 
 def prior_correction_beta(result: CandidateResult) -> float | None:
@@ -39,17 +50,16 @@ def prior_correction_beta(result: CandidateResult) -> float | None:
 
 
 def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str) -> SelectionSummary:
-    """Stage: best candidate -> calibrator + threshold on validation rows -> staged ``selection/``."""
+    """Stage: choose a candidate -> calibrator + threshold on OOF or validation rows -> staged ``selection/``."""
     from imbalance_jobs.model_io import load_model, save_model
 
     config = ctx.config
-    best = select_best(results)
+    choice = _choose(results, config)
+    best = next(r for r in results if r.name == choice.name)
     pipeline = load_model(ctx.store, best.model_uri)
-    frame = ctx.store.get_frame(validation_uri)
-    y_val = encode_labels(frame[config.label.column], config.label, source=validation_uri)
-    raw = DeployedModel(pipeline=pipeline, description=_describe(config, best, None, None)).proba(frame)
-    calibration, choice = _calibrate_and_threshold(config, best, y_val, raw)
-    description = _describe(config, best, calibration, choice)
+    y_cal, raw, where = _calibration_rows(ctx, best, pipeline, validation_uri)
+    calibration, threshold = _calibrate_and_threshold(config, best, y_cal, raw, where)
+    description = _describe(config, best, calibration, threshold)
     prefix = ctx.staging_uri("selection") + "/"
     save_model(ctx.store, prefix + "model/", pipeline)
     ctx.store.put_json(prefix + "model.json", {**description, "run_id": ctx.run_id})
@@ -58,15 +68,45 @@ def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str)
         bundle_prefix=prefix,
         threshold=description["threshold"],
         calibration=calibration,
-        threshold_choice=choice,
-        leaderboard=[_row(r) for r in results],
-        validation_rows=len(frame),
-        validation_positives=int(np.sum(y_val == 1)) if config.label.is_binary else 0,
+        threshold_choice=threshold,
+        leaderboard=[_row(r, choice) for r in results],
+        validation_rows=len(y_cal),
+        validation_positives=int(np.sum(y_cal == 1)) if config.label.is_binary else 0,
+        calibrated_on=where,
+        fit_rows=best.fit_rows,
+        selection_rule=choice.rule,
+        selection_reason=f"{choice.name}: {choice.reason}",
     )
 
 
+def _choose(results: list[CandidateResult], config: PipelineConfig) -> Choice:
+    ok = [r for r in results if r.status == "ok" and r.cv_mean is not None]
+    if not ok:
+        lines = "\n".join(f"  - {r.name}: {r.error}" for r in results) or "  (no candidates were trained)"
+        raise CandidateError(f"no candidate trained successfully ({len(results)} tried):\n{lines}")
+    return choose(ok, rule=config.training.selection_rule)
+
+
+def _calibration_rows(
+    ctx: RunContext, best: CandidateResult, pipeline: Any, validation_uri: str
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """``(labels, uncalibrated probabilities, where)`` the calibrator and threshold are fit on; never test rows."""
+    config = ctx.config
+    if config.training.calibrate_on == "oof" and best.oof_uri:
+        oof = ctx.store.get_frame(best.oof_uri)
+        columns = [c for c in oof.columns if c.startswith("proba_")]
+        proba = oof[columns].to_numpy(dtype=np.float64)
+        held_out = np.isfinite(proba).all(axis=1)
+        where = f"out-of-fold predictions ({best.folds}) on {int(held_out.sum())} of {len(oof)} non-test rows"
+        return oof["label_code"].to_numpy()[held_out], proba[held_out], where
+    frame = ctx.store.get_frame(validation_uri)
+    y_val = encode_labels(frame[config.label.column], config.label, source=validation_uri)
+    raw = DeployedModel(pipeline=pipeline, description=_describe(config, best, None, None)).proba(frame)
+    return y_val, raw, "validation rows"
+
+
 def _calibrate_and_threshold(
-    config: PipelineConfig, best: CandidateResult, y_val: np.ndarray, proba: np.ndarray
+    config: PipelineConfig, best: CandidateResult, y_val: np.ndarray, proba: np.ndarray, where: str
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     from imbalance_jobs.evaluation import (
         calibration_report,
@@ -85,7 +125,7 @@ def _calibrate_and_threshold(
     calibrator = fit_calibrator(method, y_val, raw, beta=beta)
     choice = choose_threshold(y_val, np.asarray(calibrator.apply(raw)), config.threshold)
     report = calibration_report(calibrator, y_val, raw)
-    calibration = {"params": calibrator.to_dict(), "fit_on": "validation rows", **report.to_json_dict()}
+    calibration = {"params": calibrator.to_dict(), "fit_on": where, **report.to_json_dict()}
     return calibration, choice.to_json_dict()
 
 
@@ -114,7 +154,8 @@ def _describe(
     )
 
 
-def _row(result: CandidateResult) -> dict[str, Any]:
+def _row(result: CandidateResult, choice: Choice) -> dict[str, Any]:
+    gap, se, within = choice.gaps.get(result.name, (None, None, False))
     return {
         "name": result.name,
         "model": result.model,
@@ -124,4 +165,8 @@ def _row(result: CandidateResult) -> dict[str, Any]:
         "cv_std": result.cv_std,
         "fit_seconds": result.fit_seconds,
         "error": result.error,
+        "paired_gap": gap,
+        "paired_se": se,
+        "within_noise": within,
+        "chosen": result.name == choice.name,
     }

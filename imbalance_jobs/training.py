@@ -1,10 +1,15 @@
-"""Train stage: cross-validate every candidate on the training part, refit it on all training rows, save it.
+"""Train stage: cross-validate every candidate on its fit rows, keep its out-of-fold predictions, refit, save.
 
-Candidates are compared by ``training.selection_metric`` (Average Precision by default; macro one-vs-rest for
-multi-class labels) over ``StratifiedKFold(cv_folds, shuffle=True, random_state=seed)``. Each fold fits a fresh
-clone of the candidate's ``imblearn`` pipeline on the fold's training rows only, so preprocessing is fit and
-resampling applied inside the fold, and the held-out rows are scored as they are. The same data, config and
-seed give the same scores.
+The fit rows are every non-test row (the split's training and validation parts) with ``training.calibrate_on:
+oof``, the training part alone with ``validation``. Candidates are compared by ``training.selection_metric``
+(Average Precision by default; macro one-vs-rest for multi-class labels) over the same folds for every candidate
+(``StratifiedKFold(cv_folds, shuffle=True, random_state=seed)``, or an expanding-window ``TimeSeriesSplit`` when
+the split is by time, so no future row predicts a past one), which makes fold-wise differences paired. Each fold
+fits a fresh clone of the candidate's ``imblearn`` pipeline on the fold's training rows only, so preprocessing is
+fit and resampling applied inside the fold, and the held-out rows are scored as they are; those out-of-fold
+predictions are saved (``candidates/<name>/oof.parquet``) for calibration, the threshold and the blend. The
+refit is ``Pipeline.fit`` on every fit row: the estimator that was cross-validated is the one that ships. The
+same data, config and seed give the same scores.
 
 A candidate that fails (a strategy that does not fit the data, an estimator error) is recorded with
 ``status="failed"`` and a one-line error; the others go on. Storage errors are not candidate failures: they
@@ -33,11 +38,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CandidateResult",
+    "CrossValidation",
     "FittedCandidate",
     "cross_validate_candidate",
+    "cv_splitter",
     "fit_candidate",
+    "fit_rows_frame",
     "score_predictions",
-    "select_best",
     "train_candidate",
     "train_candidates",
 ]
@@ -55,6 +62,12 @@ class CandidateResult(Summary):
     fit_seconds: float = 0.0
     model_uri: str | None = None
     """Staging prefix of the saved scoring pipeline (``imbalance_jobs.model_io.load_model``)."""
+    oof_uri: str | None = None
+    """Out-of-fold predictions: ``_row_id``, ``label_code``, ``fold``, ``proba_<k>`` (NaN where never held out)."""
+    fit_rows: int = 0
+    """Rows the shipped model was fit on (every non-test row with ``calibrate_on: oof``)."""
+    folds: str = ""
+    """The fold scheme, e.g. ``stratified 5-fold (seed 42)`` or ``time-ordered 5-fold (expanding window)``."""
     class_counts_before: dict[str, int] = {}
     """Training rows per class code before resampling (final refit)."""
     class_counts_after: dict[str, int] = {}
@@ -94,8 +107,20 @@ class FittedCandidate:
         return type(step).__name__ if step is not None else None
 
 
-def cross_validate_candidate(candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig) -> list[float]:
-    """Per-fold ``selection_metric`` of one candidate on the training part ``frame``.
+@dataclass(frozen=True)
+class CrossValidation:
+    """Per-fold scores and the out-of-fold class probabilities (NaN rows were never held out)."""
+
+    scores: list[float]
+    oof: np.ndarray
+    fold: np.ndarray
+    scheme: str
+
+
+def cross_validate_candidate(
+    candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig
+) -> CrossValidation:
+    """Per-fold ``selection_metric`` and out-of-fold predictions of one candidate on its fit rows ``frame``.
 
     Raises StrategyError before any fit when the strategy does not fit the data.
     """
@@ -103,46 +128,63 @@ def cross_validate_candidate(candidate: CandidateConfig, frame: pd.DataFrame, co
 
     data = _training_data(config, frame)
     check_strategy(candidate, data.features, data.y, cv_folds=config.training.cv_folds)
-    return _cv_scores(candidate, data, config)
+    return _cross_validate(candidate, data, config)
 
 
 def fit_candidate(candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig) -> FittedCandidate:
-    """Fit one candidate on every row of the training part ``frame`` (resampling those rows only)."""
+    """Fit one candidate on every row of ``frame`` with ``Pipeline.fit`` (resampling those rows only)."""
     from imbalance_jobs.models import build_pipeline
 
     data = _training_data(config, frame)
     pipeline = build_pipeline(candidate, data.features, data.y, seed=config.seed)
-    y_fit = _fit_steps(pipeline, data.X, data.y)
+    pipeline.fit(data.X, data.y)
     return FittedCandidate(
         pipeline=pipeline,
         features=data.features,
         class_counts_before=_counts(data.y),
-        class_counts_after=_counts(y_fit),
+        class_counts_after=_resampled_counts(pipeline, data.X, data.y),
     )
 
 
-def train_candidate(ctx: RunContext, name: str, train_uri: str) -> CandidateResult:
+def cv_splitter(config: PipelineConfig) -> Any:
+    """The folds every candidate shares: time-ordered (expanding window) for a time split, else stratified."""
+    from sklearn.model_selection import StratifiedKFold, TimeSeriesSplit
+
+    k = config.training.cv_folds
+    if config.split.method == "time":
+        return TimeSeriesSplit(n_splits=k)
+    return StratifiedKFold(n_splits=k, shuffle=True, random_state=config.seed)
+
+
+def fit_rows_frame(store: Any, train_uri: str, validation_uri: str | None, config: PipelineConfig) -> pd.DataFrame:
+    """The rows candidates are fit on: the training part, plus the validation part with ``calibrate_on: oof``.
+
+    The parts come in time order for a time split (validation after training), so the concatenation is too.
+    """
+    import pandas as pd
+
+    frame = store.get_frame(train_uri)
+    if config.training.calibrate_on == "oof" and validation_uri is not None:
+        frame = pd.concat([frame, store.get_frame(validation_uri)], ignore_index=True)
+    return frame
+
+
+def train_candidate(
+    ctx: RunContext, name: str, train_uri: str, *, validation_uri: str | None = None
+) -> CandidateResult:
     """Stage (one candidate): check, cross-validate, refit, save; a failure is recorded, not raised."""
     candidate = _candidates(ctx.config, [name])[0]
-    frame = ctx.store.get_frame(train_uri)
-    return _train(ctx, candidate, frame)
+    return _train(ctx, candidate, fit_rows_frame(ctx.store, train_uri, validation_uri, ctx.config))
 
 
-def train_candidates(ctx: RunContext, train_uri: str, names: list[str] | None = None) -> list[CandidateResult]:
+def train_candidates(
+    ctx: RunContext, train_uri: str, names: list[str] | None = None, *, validation_uri: str | None = None
+) -> list[CandidateResult]:
     """Stage: train ``names`` (default: ``ctx.options.candidates``, else all) in config order."""
     wanted = names if names is not None else ctx.options.candidates
     candidates = _candidates(ctx.config, wanted)
-    frame = ctx.store.get_frame(train_uri)
+    frame = fit_rows_frame(ctx.store, train_uri, validation_uri, ctx.config)
     return [_train(ctx, candidate, frame) for candidate in candidates]
-
-
-def select_best(results: list[CandidateResult]) -> CandidateResult:
-    """The successful candidate with the highest ``cv_mean``; ties go to the first in config order."""
-    ok = [r for r in results if r.status == "ok" and r.cv_mean is not None]
-    if not ok:
-        lines = "\n".join(f"  - {r.name}: {r.error}" for r in results) or "  (no candidates were trained)"
-        raise CandidateError(f"no candidate trained successfully ({len(results)} tried):\n{lines}")
-    return max(ok, key=lambda r: r.cv_mean)  # max keeps the first of equal keys
 
 
 def score_predictions(metric: str, y: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
@@ -180,23 +222,32 @@ def _training_data(config: PipelineConfig, frame: pd.DataFrame, source: str = "t
     return _TrainingData(features=features, X=frame[features.columns], y=y)
 
 
-def _cv_scores(candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig) -> list[float]:
+def _cross_validate(candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig) -> CrossValidation:
     from sklearn.base import clone
-    from sklearn.model_selection import StratifiedKFold
 
     from imbalance_jobs.models import build_pipeline
 
     pipeline = build_pipeline(candidate, data.features, data.y, seed=config.seed)
-    folds = StratifiedKFold(n_splits=config.training.cv_folds, shuffle=True, random_state=config.seed)
+    splitter = cv_splitter(config)
     n_classes = int(data.y.max()) + 1
+    oof = np.full((len(data.y), n_classes), np.nan)
+    fold = np.full(len(data.y), -1, dtype=np.int64)
     scores = []
-    for fit_rows, held_out in folds.split(np.zeros(len(data.y)), data.y):
-        fold = clone(pipeline).fit(data.X.iloc[fit_rows], data.y[fit_rows])
-        proba = fold.predict_proba(data.X.iloc[held_out])
-        scores.append(score_predictions(config.training.selection_metric, data.y[held_out], proba, n_classes))
+    for k, (fit_rows, held_out) in enumerate(splitter.split(np.zeros(len(data.y)), data.y)):
+        if np.unique(data.y[held_out]).size < 2:
+            raise ValueError(f"fold {k + 1} of {splitter} holds one class only; lower training.cv_folds")
+        model = clone(pipeline).fit(data.X.iloc[fit_rows], data.y[fit_rows])
+        oof[held_out] = model.predict_proba(data.X.iloc[held_out])
+        fold[held_out] = k
+        scores.append(score_predictions(config.training.selection_metric, data.y[held_out], oof[held_out], n_classes))
     if not np.all(np.isfinite(scores)):
         raise ValueError(f"cross-validation gave non-finite scores {scores}")
-    return scores
+    scheme = (
+        f"time-ordered {config.training.cv_folds}-fold (expanding window)"
+        if config.split.method == "time"
+        else f"stratified {config.training.cv_folds}-fold (seed {config.seed})"
+    )
+    return CrossValidation(scores=scores, oof=oof, fold=fold, scheme=scheme)
 
 
 def _train(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFrame) -> CandidateResult:
@@ -223,14 +274,19 @@ def _train(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFrame) -> 
 def _fit_and_save(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFrame, prefix: str) -> dict[str, Any]:
     from imbalance_jobs.model_io import save_model
 
-    scores = cross_validate_candidate(candidate, frame, ctx.config)
+    cv = cross_validate_candidate(candidate, frame, ctx.config)
     fitted = fit_candidate(candidate, frame, ctx.config)
     save_model(ctx.store, prefix, fitted.scoring)
+    oof_uri = ctx.staging_uri("candidates", candidate.name, "oof.parquet")
+    ctx.store.put_frame(oof_uri, _oof_frame(ctx.config, frame, cv))
     return {
-        "cv_scores": scores,
-        "cv_mean": float(np.mean(scores)),
-        "cv_std": float(np.std(scores)),
+        "cv_scores": cv.scores,
+        "cv_mean": float(np.mean(cv.scores)),
+        "cv_std": float(np.std(cv.scores)),
         "model_uri": prefix,
+        "oof_uri": oof_uri,
+        "fit_rows": len(frame),
+        "folds": cv.scheme,
         "class_counts_before": fitted.class_counts_before,
         "class_counts_after": fitted.class_counts_after,
         "features": {"numeric": list(fitted.features.numeric), "categorical": list(fitted.features.categorical)},
@@ -238,16 +294,50 @@ def _fit_and_save(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFra
     }
 
 
-def _fit_steps(pipeline: Pipeline, X: Any, y: np.ndarray) -> np.ndarray:
-    """Fit the pipeline step by step, as ``Pipeline.fit`` does, and return the labels the model was fit on."""
-    Xt, yt = X, y
-    for _, step in pipeline.steps[:-1]:
-        if hasattr(step, "fit_resample"):
-            Xt, yt = step.fit_resample(Xt, yt)
-        else:
-            Xt = step.fit_transform(Xt, yt)
-    pipeline.steps[-1][1].fit(Xt, yt)
-    return np.asarray(yt)
+def _oof_frame(config: PipelineConfig, frame: pd.DataFrame, cv: CrossValidation) -> pd.DataFrame:
+    import pandas as pd
+
+    from imbalance_jobs.features import ROW_ID
+
+    out = pd.DataFrame(
+        {
+            ROW_ID: frame[ROW_ID].to_numpy() if ROW_ID in frame else np.arange(len(frame)),
+            "label_code": encode_labels(frame[config.label.column], config.label),
+            "fold": cv.fold,
+        }
+    )
+    for k in range(cv.oof.shape[1]):
+        out[f"proba_{k}"] = cv.oof[:, k]
+    return out
+
+
+_EXACT_OVERSAMPLERS = frozenset({"SMOTE", "SMOTENC", "SMOTEN", "BorderlineSMOTE"})
+"""Over-samplers that add exactly ``sampling_strategy_`` rows per class (ADASYN and SVMSMOTE may add fewer)."""
+
+
+def _resampled_counts(pipeline: Pipeline, X: Any, y: np.ndarray) -> dict[str, int]:
+    """Rows per class the fitted model saw, read from the fitted sampler where it records them.
+
+    Samplers that keep or repeat rows record ``sample_indices_``; the SMOTE family records how many rows it added
+    per class. For the rest (ADASYN, SVMSMOTE, SMOTE then cleaning) the fitted steps before the sampler are
+    re-applied and the (seeded) sampler run once more, which repeats exactly what ``fit`` did.
+    """
+    sampler = pipeline.named_steps.get("sampler")
+    if sampler is None:
+        return _counts(y)
+    kept = getattr(sampler, "sample_indices_", None)
+    if kept is not None:
+        return _counts(np.asarray(y)[kept])
+    added = getattr(sampler, "sampling_strategy_", None)
+    if type(sampler).__name__ in _EXACT_OVERSAMPLERS and added:
+        counts = _counts(y)
+        return {c: n + int(added.get(int(c), 0)) for c, n in counts.items()}
+    Xt = X
+    for name, step in pipeline.steps[:-1]:
+        if name == "sampler":
+            break
+        Xt = step.transform(Xt)
+    return _counts(np.asarray(sampler.fit_resample(Xt, y)[1]))
 
 
 def _counts(y: np.ndarray) -> dict[str, int]:

@@ -88,7 +88,8 @@ def train(config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], 
         raise AirflowSkipException(f"candidate '{candidate}' was not picked for this run (picked: {chosen})")
     from imbalance_jobs.training import train_candidate
 
-    return train_candidate(run_context(config, spec), candidate, splits["train_uri"]).to_json_dict()
+    ctx = run_context(config, spec)
+    return train_candidate(ctx, candidate, splits["train_uri"], validation_uri=splits["validation_uri"]).to_json_dict()
 
 
 def select(
@@ -108,7 +109,11 @@ def evaluate(
     from imbalance_jobs.selection import SelectionSummary
 
     chosen = SelectionSummary.model_validate(selection)
-    return stage(run_context(config, spec), chosen, splits["test_uri"]).to_json_dict()
+    summary = stage(run_context(config, spec), chosen, splits["test_uri"])
+    import logging
+
+    logging.getLogger(__name__).info("verdict: %s", summary.summary)  # the log's last line says what was decided
+    return summary.to_json_dict()
 
 
 def choose_branch(spec: dict[str, Any], evaluation: dict[str, Any]) -> str:

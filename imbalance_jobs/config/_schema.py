@@ -362,10 +362,21 @@ def default_candidates() -> list[CandidateConfig]:
 
 
 class TrainingConfig(_Model):
-    """Candidates are compared by stratified k-fold cross-validated ``selection_metric`` on training rows."""
+    """Candidates are compared by k-fold cross-validated ``selection_metric`` on the rows they are fit on.
+
+    ``calibrate_on: oof`` (default): CV runs on every non-test row (the split's training and validation parts),
+    the calibrator and threshold are fit on the out-of-fold predictions, and the chosen candidate is refit on every
+    non-test row. ``validation``: CV and refit on the training part, calibration and threshold on the validation
+    part. ``selection_rule: one_se`` (default): among candidates whose paired fold-wise gap to the best is within
+    one standard error, the one with the fewest moving parts wins (no resampling, then weighting, then resampling;
+    cheaper models first); ``best_mean`` takes the highest CV mean. Folds are ordered by time (expanding window)
+    when the split is by time.
+    """
 
     cv_folds: int = Field(default=5, ge=2, le=20)
     selection_metric: Literal["average_precision", "roc_auc", "neg_log_loss"] = "average_precision"
+    calibrate_on: Literal["oof", "validation"] = "oof"
+    selection_rule: Literal["one_se", "best_mean"] = "one_se"
     candidates: list[CandidateConfig] = Field(default_factory=default_candidates, min_length=1)
 
     @field_validator("candidates")

@@ -102,8 +102,9 @@ def test_champion_and_candidate_scored_on_identical_test_rows(store, quick_confi
     assert verdict["test_rows"]["count"] == len(test)
 
 
-def test_select_never_reads_test_rows(store, quick_config, make_context, monkeypatch) -> None:
-    config = quick_config()
+@pytest.mark.parametrize("calibrate_on", ["oof", "validation"])
+def test_select_never_reads_test_rows(store, quick_config, make_context, monkeypatch, calibrate_on) -> None:
+    config = quick_config(training={"calibrate_on": calibrate_on})
     seed(store, config)
     ctx = make_context(config, run_id="spy")
     read: list[str] = []
@@ -120,8 +121,17 @@ def test_select_never_reads_test_rows(store, quick_config, make_context, monkeyp
     monkeypatch.setattr(ObjectStore, "get_frame", spy)
     selection = pipeline.run_stage(ctx, "select")
     split = pipeline.load_summary(ctx, "split")
-    assert read == [split["validation_uri"]]
-    assert selection.validation_rows == split_rows(split, "validation")
+    (trained,) = pipeline.load_summary(ctx, "train")
+    if calibrate_on == "oof":  # cross-fitting: every non-test row is fit on, and calibrated on out of fold
+        assert read == [trained["oof_uri"]]
+        non_test = split_rows(split, "train") + split_rows(split, "validation")
+        assert selection.fit_rows == trained["fit_rows"] == non_test
+        assert selection.validation_rows == non_test
+        assert selection.calibrated_on.startswith("out-of-fold predictions (stratified 3-fold")
+    else:
+        assert read == [split["validation_uri"]]
+        assert selection.fit_rows == split_rows(split, "train")
+        assert selection.validation_rows == split_rows(split, "validation")
 
 
 def split_rows(split: dict, part: str) -> int:

@@ -7,7 +7,8 @@ import pytest
 
 from imbalance_jobs.errors import CandidateError
 from imbalance_jobs.model_io import load_model
-from imbalance_jobs.training import CandidateResult, select_best, train_candidate, train_candidates
+from imbalance_jobs.model_choice import choose
+from imbalance_jobs.training import CandidateResult, train_candidate, train_candidates
 from tests.training.conftest import HGB, LR_SMOTE, RF_UNDER
 
 pytestmark = pytest.mark.integration
@@ -46,7 +47,7 @@ def test_train_candidates_reports_failures_and_goes_on(store, make_config, make_
     assert "\n" not in results[1].error
     assert (results[0].model_uri, results[0].cv_scores) == (None, [])
     assert not store.list(ctx.staging_uri("candidates", "hgb_broken", "model") + "/")
-    assert select_best(results).name == "rf_under"
+    assert choose([r for r in results if r.status == "ok"]).name == "rf_under"
 
 
 def test_train_candidates_respects_the_run_options_subset(store, make_config, make_context, snapshot) -> None:

@@ -18,7 +18,6 @@ from imbalance_jobs.training import (
     cross_validate_candidate,
     fit_candidate,
     score_predictions,
-    select_best,
 )
 from tests.training.conftest import HGB, LR_SMOTE, RF_UNDER
 
@@ -74,21 +73,22 @@ def test_cross_validate_candidate_same_data_config_seed_same_scores(snapshot, co
     cfg = config(RF_UNDER)
     first = cross_validate_candidate(cfg.training.candidates[0], snapshot, cfg)
     second = cross_validate_candidate(cfg.training.candidates[0], snapshot, cfg)
-    assert first == second
-    assert len(first) == 3
-    assert all(0.0 <= s <= 1.0 for s in first)
+    assert first.scores == second.scores
+    assert np.array_equal(first.oof, second.oof)
+    assert len(first.scores) == 3
+    assert all(0.0 <= s <= 1.0 for s in first.scores)
 
 
 def test_cross_validate_candidate_other_seed_other_folds(snapshot, config) -> None:
     first = cross_validate_candidate(config(RF_UNDER).training.candidates[0], snapshot, config(RF_UNDER))
     other = config(RF_UNDER, seed=7)
-    assert cross_validate_candidate(other.training.candidates[0], snapshot, other) != first
+    assert cross_validate_candidate(other.training.candidates[0], snapshot, other).scores != first.scores
 
 
 def test_cross_validate_candidate_multiclass_uses_macro_average_precision(snapshot, config) -> None:
     frame = snapshot.assign(is_fraud=np.where(snapshot["f1"] > 1.0, 2, snapshot["is_fraud"]))
     cfg = config(HGB, label={"classes": [0, 1, 2]})
-    scores = cross_validate_candidate(cfg.training.candidates[0], frame, cfg)
+    scores = cross_validate_candidate(cfg.training.candidates[0], frame, cfg).scores
     assert len(scores) == 3
     assert all(0.0 < s <= 1.0 for s in scores)
 
@@ -111,7 +111,8 @@ def test_fit_candidate_resamples_training_rows_only(monkeypatch, snapshot, confi
     for frame in parts.parts().values():
         row_ids.update(zip(map(_row_key, preprocess.transform(frame)), frame[ROW_ID]))
     assert len(row_ids) == len(snapshot)  # every row is recognisable by its preprocessed values
-    [(X_seen, _)] = calls
+    (X_seen, _), *recount = calls  # a sampler that records no counts is run once more, on the same rows
+    assert all(np.array_equal(X, X_seen) for X, _ in recount)
     seen = {row_ids[_row_key(row)] for row in X_seen}
     assert seen == set(parts.train[ROW_ID])
     assert seen.isdisjoint(parts.validation[ROW_ID])
@@ -123,11 +124,12 @@ def test_fit_candidate_never_resamples_validation_or_test_rows(monkeypatch, snap
     parts = split_frame(cfg, snapshot)
     calls = _spy_on_sampler(monkeypatch)
     fitted = fit_candidate(cfg.training.candidates[0], parts.train, cfg)
+    after_fit = len(calls)
     assert not any(hasattr(step, "fit_resample") for _, step in fitted.scoring.steps)
     for frame in (parts.validation, parts.test):
         assert fitted.scoring.predict_proba(frame).shape[0] == len(frame)
         assert fitted.pipeline.predict_proba(frame).shape[0] == len(frame)
-    assert len(calls) == 1  # only the refit on the training rows
+    assert len(calls) == after_fit  # predicting never resamples
 
 
 def test_fit_candidate_equals_pipeline_fit(snapshot, config) -> None:
@@ -162,26 +164,27 @@ def test_fit_candidate_counts_are_equal_without_a_sampler(snapshot, config) -> N
     assert fitted.sampler is None
 
 
-def _result(name: str, cv_mean: float | None, status: str = "ok", error: str | None = None) -> CandidateResult:
-    return CandidateResult(name=name, model="m", imbalance="none", status=status, error=error, cv_mean=cv_mean)
+def test_cross_validate_candidate_out_of_fold_predictions_are_each_fold_models_on_its_held_out_rows(
+    snapshot, config
+) -> None:
+    cfg = config(HGB)
+    cv = cross_validate_candidate(cfg.training.candidates[0], snapshot, cfg)
+    y = snapshot["is_fraud"].to_numpy()
+    assert np.isfinite(cv.oof).all()  # stratified folds hold every row out once
+    for k, score in enumerate(cv.scores):
+        held = cv.fold == k
+        assert score == pytest.approx(average_precision_score(y[held], cv.oof[held, 1]))
 
 
-def test_select_best_takes_the_highest_cv_mean() -> None:
-    assert select_best([_result("a", 0.4), _result("b", 0.6), _result("c", 0.5)]).name == "b"
-
-
-def test_select_best_ties_go_to_the_first_in_config_order() -> None:
-    assert select_best([_result("a", 0.4), _result("b", 0.6), _result("c", 0.6)]).name == "b"
-
-
-def test_select_best_skips_failed_candidates() -> None:
-    results = [_result("a", None, "failed", "candidate 'a': boom"), _result("b", 0.1)]
-    assert select_best(results).name == "b"
-
-
-def test_select_best_all_failed_lists_every_error() -> None:
-    results = [_result("a", None, "failed", "boom a"), _result("b", None, "failed", "boom b")]
-    with pytest.raises(
-        CandidateError, match=r"no candidate trained successfully \(2 tried\):\n  - a: boom a\n  - b: boom b"
-    ):
-        select_best(results)
+def test_cross_validate_candidate_time_split_folds_never_predict_the_past(snapshot, config) -> None:
+    cfg = config(HGB, split={"method": "time"})
+    frame = snapshot.sort_values("event_time", kind="stable").reset_index(drop=True)
+    cv = cross_validate_candidate(cfg.training.candidates[0], frame, cfg)
+    assert (cv.fold[: len(frame) // 4] == -1).all()  # the oldest rows are only ever fit on
+    held = np.flatnonzero(cv.fold >= 0)
+    for k in range(cfg.training.cv_folds):
+        rows = np.flatnonzero(cv.fold == k)
+        assert rows.min() > 0
+        assert frame["event_time"].iloc[rows].min() >= frame["event_time"].iloc[: rows.min()].max()
+    assert held.size < len(frame)
+    assert "time-ordered" in cv.scheme
