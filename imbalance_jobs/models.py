@@ -11,7 +11,7 @@ Preprocessing, by step:
                 first; categorical columns after them, either one-hot (unknown -> all zeros, missing -> its
                 own column) or ordinal codes (unknown and missing -> -1).
 ``pca``         optional, compresses the numeric columns only (categorical columns pass through, still last).
-``sampler``     see :mod:`imbalance_jobs.resampling`; its ``categorical`` need picks one-hot or codes.
+``sampler``     see :mod:`imbalance_jobs.resampling`; its declared ``encoding`` picks one-hot or codes.
 ``encode``      one-hot of the category codes, only when a code-needing sampler (SMOTENC, SMOTEN) feeds a model
                 that wants one-hot columns.
 
@@ -22,8 +22,8 @@ Categorical columns per model, when the sampler leaves the choice ("any"):
   codes are capped at ``max_bins`` categories (rarer ones grouped); -1 is treated as missing by the model.
 * ``torch_mlp`` -- codes in the last ``n_categorical`` columns (embeddings); -1 for unknown or missing.
 
-With a sampler that needs one-hot columns (borderline_smote, svm_smote, adasyn, tomek, enn, smote_tomek,
-smote_enn) every model gets one-hot columns (hist_gradient_boosting then splits them as numbers, torch_mlp gets
+With a sampler whose tags declare ``encoding="onehot"`` (tomek, enn: they measure distances) every model gets
+one-hot columns (hist_gradient_boosting then splits them as numbers, torch_mlp gets
 ``n_categorical=0``). ``random_state`` (``seed`` for torch) always comes from the config seed; class weights only
 from ``imbalance: class_weight``.
 """

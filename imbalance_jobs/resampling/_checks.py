@@ -10,7 +10,7 @@ import numpy as np
 from imbalance_jobs.config import CandidateConfig
 from imbalance_jobs.errors import StrategyError
 from imbalance_jobs.features import FeatureSpec
-from imbalance_jobs.resampling._registry import build_strategy
+from imbalance_jobs.resampling._registry import STRATEGIES, build_strategy
 
 __all__ = ["check_strategy"]
 
@@ -21,7 +21,8 @@ def check_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     """Refuse, before any training, a strategy that cannot work on these training rows.
 
     Checks that every class fills ``cv_folds`` folds, that weighting and resampling are not combined, that the
-    sampler's parameters pass its own validation, that ``sampling_strategy`` is reachable, and that
+    strategy accepts these feature kinds (its declared ``layouts``), that the sampler's parameters pass its own
+    validation, that ``sampling_strategy`` is reachable, and that
     neighbour-based samplers have more rows per class and CV training fold than ``k_neighbors``.
 
     Raises
@@ -70,7 +71,7 @@ def _fold_counts(candidate: CandidateConfig, y: np.ndarray, cv_folds: int) -> di
 def _check_double_correction(candidate: CandidateConfig) -> None:
     where = f"candidates '{candidate.name}' > model_params"
     params, imbalance = candidate.model_params, candidate.imbalance
-    resampling = imbalance not in ("none", "class_weight")
+    resampling = STRATEGIES[imbalance].tags.resamples
     if "class_weight" in params:
         why = {
             True: f"weighting together with resampler '{imbalance}' corrects the imbalance twice; drop one",

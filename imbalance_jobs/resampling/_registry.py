@@ -1,32 +1,77 @@
-"""The strategy registry: config name -> builder of the pipeline parts (sampler, class weights, PCA)."""
+"""The strategy registry: config name -> declared capabilities (tags) + builder of the pipeline parts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
 
-from imbalance_jobs.config import CandidateConfig
+from imbalance_jobs.config import CandidateConfig, FeaturesConfig
 from imbalance_jobs.errors import StrategyError
 from imbalance_jobs.features import FeatureSpec
 from imbalance_jobs.resampling._params import make_estimator
 
-__all__ = ["STRATEGIES", "Strategy", "StrategyBuilder", "StrategyRequest", "build_strategy"]
+__all__ = [
+    "FEATURE_LAYOUTS",
+    "STRATEGIES",
+    "FeatureLayout",
+    "RegisteredStrategy",
+    "Strategy",
+    "StrategyBuilder",
+    "StrategyRequest",
+    "StrategyTags",
+    "build_strategy",
+    "feature_layout",
+    "layout_problem",
+    "listed_layout_problems",
+]
 
 CategoricalNeed = Literal["any", "ordinal", "onehot"]
+FeatureLayout = Literal["numeric", "mixed", "categorical"]
+FEATURE_LAYOUTS: frozenset[FeatureLayout] = frozenset(("numeric", "mixed", "categorical"))
+"""Feature sets by kind: numeric only, numeric and categorical together, categorical only."""
+
+
+@dataclass(frozen=True)
+class StrategyTags:
+    """What a strategy does, declared as data next to its builder (as scikit-learn's estimator tags).
+
+    Checks read these instead of lists of names, so a new strategy is judged by what it declares.
+
+    Attributes
+    ----------
+    resamples : bool
+        Puts a sampler in the pipeline (``none`` and ``class_weight`` do not).
+    interpolates : bool
+        Creates synthetic rows between neighbours (the SMOTE family). SMOTEN does not: it votes each feature's
+        most frequent category among the neighbours, so no value lies between two others.
+    layouts : frozenset of {"numeric", "mixed", "categorical"}
+        The feature sets it accepts. An interpolating sampler without a categorical-aware form in
+        imbalanced-learn (BorderlineSMOTE, SVMSMOTE, ADASYN) accepts numeric features only: on one-hot columns
+        it would create fractional dummies such as [0.4, 0.6].
+    encoding : {"any", "ordinal", "onehot"}
+        How categorical columns must reach it: category codes (SMOTENC, SMOTEN vote categories), one-hot
+        indicators (distance-based cleaning), or the model's choice (whole rows copied or dropped).
+    """
+
+    resamples: bool = True
+    interpolates: bool = False
+    layouts: frozenset[FeatureLayout] = FEATURE_LAYOUTS
+    encoding: CategoricalNeed = "any"
 
 
 @dataclass(frozen=True)
 class Strategy:
-    """The pipeline parts of one imbalance strategy."""
+    """The pipeline parts of one imbalance strategy, with the capabilities its registry entry declares."""
 
     name: str
     sampler: Any | None = None
     class_weight: str | dict[int, float] | None = None
     pca: Any | None = None
     categorical: CategoricalNeed = "any"
+    tags: StrategyTags = field(default_factory=StrategyTags)
 
     @property
     def sampler_name(self) -> str | None:
@@ -109,56 +154,34 @@ def _explicit_weights(weight: Mapping[Any, Any], req: StrategyRequest) -> dict[i
     return out
 
 
-def _simple(path: str, categorical: CategoricalNeed, *, seeded: bool = True) -> StrategyBuilder:
+def _simple(path: str, *, seeded: bool = True) -> StrategyBuilder:
     """A sampler whose params pass straight through."""
 
     def build(req: StrategyRequest) -> Strategy:
         fixed = {"random_state": req.seed} if seeded else {}
         sampler = make_estimator(_imblearn(path), req.params, where=req.where, fixed=fixed)
-        return _with_pca(req, sampler, categorical if req.features.categorical else "any")
+        return _with_pca(req, sampler)
 
     return build
 
 
 def _smote(req: StrategyRequest) -> Strategy:
     """SMOTE; SMOTENC when categorical features are present; SMOTEN when every feature is categorical."""
-    if not req.features.categorical:
-        return _simple("imblearn.over_sampling.SMOTE", "any")(req)
-    if not req.features.numeric:
-        return _smoten(req)
-    return _smotenc(req)
+    return _with_pca(req, _smote_like(req, req.params))
 
 
-def _smotenc(req: StrategyRequest) -> Strategy:
-    if not req.features.categorical:
-        raise StrategyError(
-            f"candidates '{req.candidate.name}' > imbalance: smotenc needs categorical features; "
-            f"every feature is numeric ({len(req.features.numeric)} columns): use smote"
-        )
-    if not req.features.numeric:
-        raise StrategyError(
-            f"candidates '{req.candidate.name}' > imbalance: smotenc needs at least one numeric feature; "
-            f"every feature is categorical: use smoten"
-        )
-    fixed = {"random_state": req.seed, "categorical_features": req.categorical_indices}
-    sampler = make_estimator(_imblearn("imblearn.over_sampling.SMOTENC"), req.params, where=req.where, fixed=fixed)
-    return _with_pca(req, sampler, "ordinal")
-
-
-def _smoten(req: StrategyRequest) -> Strategy:
-    if req.features.numeric or not req.features.categorical:
-        raise StrategyError(
-            f"candidates '{req.candidate.name}' > imbalance: smoten needs categorical features only; got "
-            f"{len(req.features.numeric)} numeric and {len(req.features.categorical)} categorical: use smotenc or smote"
-        )
-    sampler = make_estimator(
-        _imblearn("imblearn.over_sampling.SMOTEN"), req.params, where=req.where, fixed={"random_state": req.seed}
-    )
-    return _with_pca(req, sampler, "ordinal")
+def _smote_like(req: StrategyRequest, params: Mapping[str, Any]) -> Any:
+    """The categorical-aware SMOTE for these feature kinds: SMOTE, SMOTENC (mixed) or SMOTEN (categorical only)."""
+    fixed: dict[str, Any] = {"random_state": req.seed}
+    path = {"numeric": "SMOTE", "mixed": "SMOTENC", "categorical": "SMOTEN"}[feature_layout(req.features)]
+    if path == "SMOTENC":
+        fixed["categorical_features"] = req.categorical_indices
+    return make_estimator(_imblearn(f"imblearn.over_sampling.{path}"), params, where=req.where, fixed=fixed)
 
 
 def _combined(path: str, cleaner: str, cleaner_keys: tuple[str, ...]) -> StrategyBuilder:
-    """SMOTE then a cleaning step; ``k_neighbors`` goes to the SMOTE part, ``cleaner_keys`` to the cleaner."""
+    """SMOTE (SMOTENC with categorical features) then a cleaning step; ``k_neighbors`` goes to the SMOTE part,
+    ``cleaner_keys`` to the cleaner. The cleaner measures distances on the category codes."""
 
     def build(req: StrategyRequest) -> Strategy:
         params = req.params
@@ -170,23 +193,20 @@ def _combined(path: str, cleaner: str, cleaner_keys: tuple[str, ...]) -> Strateg
                 f"known: {sorted({*outer_keys, *smote_keys, *cleaner_keys})}"
             )
         ratio = {"sampling_strategy": params["sampling_strategy"]} if "sampling_strategy" in params else {}
-        smote_params = {**ratio, **{k: params[k] for k in smote_keys if k in params}}
-        smote = make_estimator(
-            _imblearn("imblearn.over_sampling.SMOTE"), smote_params, where=req.where, fixed={"random_state": req.seed}
-        )
+        smote = _smote_like(req, {**ratio, **{k: params[k] for k in smote_keys if k in params}})
         clean_params = {k: params[k] for k in cleaner_keys if k in params}
         clean = make_estimator(_imblearn(cleaner), {"sampling_strategy": "all", **clean_params}, where=req.where)
         outer = {k: params[k] for k in outer_keys if k in params}
         second = "tomek" if "Tomek" in path else "enn"
         fixed = {"random_state": req.seed, "smote": smote, second: clean}
         sampler = make_estimator(_imblearn(path), outer, where=req.where, fixed=fixed)
-        return _with_pca(req, sampler, "onehot" if req.features.categorical else "any")
+        return _with_pca(req, sampler)
 
     return build
 
 
-def _with_pca(req: StrategyRequest, sampler: Any, categorical: CategoricalNeed) -> Strategy:
-    return Strategy(name=req.candidate.imbalance, sampler=sampler, pca=_pca_step(req), categorical=categorical)
+def _with_pca(req: StrategyRequest, sampler: Any) -> Strategy:
+    return Strategy(name=req.candidate.imbalance, sampler=sampler, pca=_pca_step(req))
 
 
 def _pca_step(req: StrategyRequest) -> Any | None:
@@ -207,28 +227,129 @@ def _pca_step(req: StrategyRequest) -> Any | None:
     return ColumnTransformer([("pca", pca, list(range(n_numeric)))], remainder="passthrough", sparse_threshold=0)
 
 
-STRATEGIES: dict[str, StrategyBuilder] = {
-    "none": _none,
-    "class_weight": _class_weight,
-    "random_over": _simple("imblearn.over_sampling.RandomOverSampler", "any"),
-    "random_under": _simple("imblearn.under_sampling.RandomUnderSampler", "any"),
-    "smote": _smote,
-    "borderline_smote": _simple("imblearn.over_sampling.BorderlineSMOTE", "onehot"),
-    "svm_smote": _simple("imblearn.over_sampling.SVMSMOTE", "onehot"),
-    "adasyn": _simple("imblearn.over_sampling.ADASYN", "onehot"),
-    "smotenc": _smotenc,
-    "smoten": _smoten,
-    "tomek": _simple("imblearn.under_sampling.TomekLinks", "onehot", seeded=False),
-    "enn": _simple("imblearn.under_sampling.EditedNearestNeighbours", "onehot", seeded=False),
-    "smote_tomek": _combined("imblearn.combine.SMOTETomek", "imblearn.under_sampling.TomekLinks", ()),
-    "smote_enn": _combined(
-        "imblearn.combine.SMOTEENN", "imblearn.under_sampling.EditedNearestNeighbours", ("n_neighbors", "kind_sel")
+@dataclass(frozen=True)
+class RegisteredStrategy:
+    """One registry entry: what the strategy declares it does, and how to build it."""
+
+    build: StrategyBuilder
+    tags: StrategyTags
+
+
+_WEIGHTING = StrategyTags(resamples=False)
+_COPIES = StrategyTags()  # copies or drops whole rows: any layout, categorical columns as the model wants them
+_VOTES = StrategyTags(interpolates=True, encoding="ordinal")  # SMOTENC / SMOTEN with categorical features
+# SMOTENC inside, then a cleaner that measures distances on category codes: numeric features must carry them
+_VOTES_THEN_CLEANS = replace(_VOTES, layouts=frozenset({"numeric", "mixed"}))
+_NUMERIC_ONLY = StrategyTags(interpolates=True, layouts=frozenset({"numeric"}))  # no categorical-aware form
+_DISTANCES = StrategyTags(encoding="onehot")  # removes rows by nearest-neighbour distances
+
+STRATEGIES: dict[str, RegisteredStrategy] = {
+    "none": RegisteredStrategy(_none, _WEIGHTING),
+    "class_weight": RegisteredStrategy(_class_weight, _WEIGHTING),
+    "random_over": RegisteredStrategy(_simple("imblearn.over_sampling.RandomOverSampler"), _COPIES),
+    "random_under": RegisteredStrategy(_simple("imblearn.under_sampling.RandomUnderSampler"), _COPIES),
+    "smote": RegisteredStrategy(_smote, _VOTES),
+    "borderline_smote": RegisteredStrategy(_simple("imblearn.over_sampling.BorderlineSMOTE"), _NUMERIC_ONLY),
+    "svm_smote": RegisteredStrategy(_simple("imblearn.over_sampling.SVMSMOTE"), _NUMERIC_ONLY),
+    "adasyn": RegisteredStrategy(_simple("imblearn.over_sampling.ADASYN"), _NUMERIC_ONLY),
+    "smotenc": RegisteredStrategy(_smote, replace(_VOTES, layouts=frozenset({"mixed"}))),
+    "smoten": RegisteredStrategy(
+        _smote, StrategyTags(interpolates=False, layouts=frozenset({"categorical"}), encoding="ordinal")
+    ),
+    "tomek": RegisteredStrategy(_simple("imblearn.under_sampling.TomekLinks", seeded=False), _DISTANCES),
+    "enn": RegisteredStrategy(_simple("imblearn.under_sampling.EditedNearestNeighbours", seeded=False), _DISTANCES),
+    "smote_tomek": RegisteredStrategy(
+        _combined("imblearn.combine.SMOTETomek", "imblearn.under_sampling.TomekLinks", ()), _VOTES_THEN_CLEANS
+    ),
+    "smote_enn": RegisteredStrategy(
+        _combined(
+            "imblearn.combine.SMOTEENN", "imblearn.under_sampling.EditedNearestNeighbours", ("n_neighbors", "kind_sel")
+        ),
+        _VOTES_THEN_CLEANS,
     ),
 }
-"""Config name -> builder. Keys equal ``imbalance_jobs.config.STRATEGY_NAMES`` (tests/test_registries.py)."""
+"""Config name -> tags + builder. Keys equal ``imbalance_jobs.config.STRATEGY_NAMES`` (tests/test_registries.py)."""
 
 
 # -- public entry points ----------------------------------------------------------------------------------------
+def feature_layout(features: FeatureSpec) -> FeatureLayout:
+    """``numeric``, ``mixed`` or ``categorical``: which kinds of feature the sampler will see."""
+    if not features.categorical:
+        return "numeric"
+    return "mixed" if features.numeric else "categorical"
+
+
+def layout_problem(
+    candidate: CandidateConfig, layouts: Collection[FeatureLayout], categorical: Sequence[str]
+) -> str | None:
+    """Why ``candidate.imbalance`` cannot take features of these ``layouts``, or None when one of them fits.
+
+    One wording for both places that judge it: ``config validate`` (``layouts`` are those the listed features
+    allow) and training (the one layout of the resolved features).
+
+    Examples
+    --------
+    >>> from imbalance_jobs.config import CandidateConfig, FeaturesConfig
+    >>> cand = CandidateConfig(name="bsmote", imbalance="borderline_smote")
+    >>> print(layout_problem(cand, {"mixed"}, ["channel"]))  # doctest: +NORMALIZE_WHITESPACE
+    candidates 'bsmote' > imbalance: borderline_smote needs numeric features only; got numeric features and
+    categorical features ['channel']: it interpolates between neighbours and imbalanced-learn has no categorical-aware form of it, so
+    their one-hot columns would get fractional values; interpolating strategies that accept them: smote,
+    smote_enn, smote_tomek, smotenc
+    >>> layout_problem(cand, {"numeric"}, []) is None
+    True
+    """
+    tags = STRATEGIES[candidate.imbalance].tags
+    layouts = frozenset(layouts)
+    if tags.layouts & layouts:
+        return None
+    got = _describe_features(layouts, categorical)
+    why = (
+        ": it interpolates between neighbours and imbalanced-learn has no categorical-aware form of it, so their "
+        "one-hot columns would get fractional values"
+        if tags.interpolates and "numeric" in tags.layouts and "numeric" not in layouts
+        else ""
+    )
+    fits = sorted(name for name, e in STRATEGIES.items() if e.tags.interpolates and e.tags.layouts & layouts)
+    return (
+        f"candidates '{candidate.name}' > imbalance: {candidate.imbalance} needs {_describe_layouts(tags.layouts)}; "
+        f"got {got}{why}; interpolating strategies that accept them: {', '.join(fits) or 'none'}"
+    )
+
+
+def listed_layout_problems(features: FeaturesConfig, candidates: Sequence[CandidateConfig]) -> list[str]:
+    """:func:`layout_problem` of each candidate against the feature kinds the config lists, for config validation.
+
+    A list left out (``None``) may be inferred either way, so only a strategy that fits none of the possible
+    layouts is refused; training judges the rest once the data's feature kinds are known.
+    """
+    kinds = [None if listed is None else bool(listed) for listed in (features.numeric, features.categorical)]
+    numeric, categorical = ([True, False] if kind is None else [kind] for kind in kinds)
+    layouts = {
+        feature_layout(FeatureSpec(numeric=("n",) * has_num, categorical=("c",) * has_cat))
+        for has_num in numeric
+        for has_cat in categorical
+        if has_num or has_cat
+    }
+    problems = [(i, layout_problem(cand, layouts, features.categorical or [])) for i, cand in enumerate(candidates)]
+    return [f"training.candidates[{i}]: {problem}" for i, problem in problems if problem]
+
+
+def _describe_layouts(layouts: frozenset[FeatureLayout]) -> str:
+    words = {"numeric": "numeric features only", "mixed": "numeric and categorical features together"}
+    words["categorical"] = "categorical features only"
+    return " or ".join(words[layout] for layout in sorted(layouts, key=["numeric", "mixed", "categorical"].index))
+
+
+def _describe_features(layouts: frozenset[FeatureLayout], categorical: Sequence[str]) -> str:
+    if "numeric" in layouts:
+        return "numeric features only (no categorical features)" if len(layouts) == 1 else "numeric features"
+    if layouts == {"mixed"}:
+        return f"numeric features and categorical features {list(categorical)}"
+    only = " only" if layouts == {"categorical"} else ""
+    return f"categorical features{only} {list(categorical)}"
+
+
 def build_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndarray, *, seed: int) -> Strategy:
     """The sampler, class weights and PCA step of ``candidate.imbalance``, seeded from ``seed``.
 
@@ -237,17 +358,23 @@ def build_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     candidate : CandidateConfig
         ``imbalance`` picks the registry entry; ``imbalance_params`` pass through to it.
     features : FeatureSpec
-        Feature kinds: categorical columns switch ``smote`` to SMOTENC and fix the SMOTENC column positions.
+        Feature kinds: categorical columns switch ``smote``, ``smote_tomek`` and ``smote_enn`` to SMOTENC (SMOTEN
+        when every feature is categorical) and fix the SMOTENC column positions.
     y : ndarray of int
         Training label codes (checks explicit class weights against the classes present).
     seed : int
         The config seed, used as every ``random_state``.
 
+    Raises
+    ------
+    StrategyError
+        If the strategy does not accept these feature kinds (see :func:`layout_problem`) or refuses its params.
+
     Examples
     --------
     >>> import numpy as np
     >>> from sklearn.datasets import make_classification
-    >>> from imbalance_jobs.config import CandidateConfig
+    >>> from imbalance_jobs.config import CandidateConfig, FeaturesConfig
     >>> from imbalance_jobs.features import FeatureSpec
     >>> X, y = make_classification(n_samples=1000, weights=[0.95, 0.05], random_state=0)
     >>> cand = CandidateConfig(name="rf_smote", model="random_forest", imbalance="smote",
@@ -260,10 +387,15 @@ def build_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     True
     """
     try:
-        builder = STRATEGIES[candidate.imbalance]
+        entry = STRATEGIES[candidate.imbalance]
     except KeyError:
         raise StrategyError(
             f"candidates '{candidate.name}' > imbalance: unknown strategy '{candidate.imbalance}'; "
             f"known: {sorted(STRATEGIES)}"
         ) from None
-    return builder(StrategyRequest(candidate=candidate, features=features, y=np.asarray(y), seed=seed))
+    problem = layout_problem(candidate, {feature_layout(features)}, features.categorical)
+    if problem:
+        raise StrategyError(problem)
+    strategy = entry.build(StrategyRequest(candidate=candidate, features=features, y=np.asarray(y), seed=seed))
+    encoding = entry.tags.encoding if features.categorical else "any"
+    return replace(strategy, categorical=encoding, tags=entry.tags)

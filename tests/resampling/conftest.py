@@ -38,3 +38,9 @@ def mixed() -> tuple[pd.DataFrame, np.ndarray, FeatureSpec]:
 def categorical_only(mixed) -> tuple[pd.DataFrame, np.ndarray, FeatureSpec]:
     frame, y, _ = mixed
     return frame, y, FeatureSpec(numeric=(), categorical=CATEGORICAL)
+
+
+@pytest.fixture(scope="module")
+def numeric_only(mixed) -> tuple[pd.DataFrame, np.ndarray, FeatureSpec]:
+    frame, y, _ = mixed
+    return frame, y, FeatureSpec(numeric=NUMERIC, categorical=())

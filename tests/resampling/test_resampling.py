@@ -104,13 +104,19 @@ def test_check_strategy_adasyn_counts_n_neighbors() -> None:
 
 
 def test_check_strategy_smotenc_without_categorical_features_raises() -> None:
-    with pytest.raises(StrategyError, match=r"candidates 'nc' > imbalance: smotenc needs categorical features"):
+    with pytest.raises(
+        StrategyError,
+        match=r"candidates 'nc' > imbalance: smotenc needs numeric and categorical features together; "
+        r"got numeric features only \(no categorical features\)",
+    ):
         check_strategy(CandidateConfig(name="nc", imbalance="smotenc"), NUMERIC_ONLY, _labels(90, 10), cv_folds=3)
 
 
 def test_check_strategy_smoten_with_numeric_features_raises(mixed) -> None:
     _, y, features = mixed
-    with pytest.raises(StrategyError, match=r"smoten needs categorical features only; got 5 numeric"):
+    with pytest.raises(
+        StrategyError, match=r"smoten needs categorical features only; got numeric features and categorical features"
+    ):
         check_strategy(CandidateConfig(name="sn", imbalance="smoten"), features, y, cv_folds=3)
 
 
