@@ -71,7 +71,12 @@ def object_store(config: PipelineConfig) -> ObjectStore:
     """The store of the pipeline's ``airflow.aws_conn_id`` connection, read in the api-server (env or DB)."""
     from airflow.models.connection import Connection
 
-    conn = Connection.get_connection_from_secrets(config.airflow.aws_conn_id)
+    try:
+        conn = Connection.get_connection_from_secrets(config.airflow.aws_conn_id)
+    except Exception as exc:  # AirflowNotFoundException and secrets-backend failures alike
+        raise HTTPException(
+            502, f"{config.name}: Airflow connection '{config.airflow.aws_conn_id}' is not usable here ({exc})"
+        ) from exc
     extra: dict[str, Any] = conn.extra_dejson or {}
     endpoint = extra.get("endpoint_url") or extra.get("service_config", {}).get("s3", {}).get("endpoint_url")
     return ObjectStore(
