@@ -627,4 +627,8 @@ def _cross_problems(cfg: PipelineConfig) -> list[str]:
         c.imbalance == "random_under" for c in cfg.training.candidates
     ):
         problems.append("calibration.method 'prior_correction' needs a candidate with imbalance 'random_under'")
+    if cfg.features.categorical is not None:  # the strategies' declared layouts; the registry imports this module
+        from imbalance_jobs.resampling import listed_layout_problems
+
+        problems += listed_layout_problems(cfg.features, cfg.training.candidates)
     return problems
