@@ -13,6 +13,7 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
     """Render the card; every figure comes from model.json and verdict.json of the same version."""
     cand = verdict["candidate"]["metrics"]
     snap = model["snapshot"]
+    fit_on = model["calibration"].get("fit_on", "validation rows")
     lines = [
         f"# {config.name} — version {version}",
         "",
@@ -22,9 +23,10 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
         f"- candidate `{model['candidate']}`: model `{model['model']}`, imbalance strategy `{model['imbalance']}`",
         f"- features: {len(model['features']['numeric'])} numeric, {len(model['features']['categorical'])} categorical",
         f"- label `{model['label']['column']}`, watched class `{model['label']['positive']}`",
+        *_blend_lines(model),
         f"- operating threshold: {_num(model.get('threshold'))} "
-        f"(objective `{(model.get('threshold_choice') or {}).get('objective', 'argmax')}`, chosen on validation rows)",
-        f"- calibration: `{model['calibration']['method']}` (fit on validation rows)",
+        f"(objective `{(model.get('threshold_choice') or {}).get('objective', 'argmax')}`, chosen on {fit_on})",
+        f"- calibration: `{model['calibration']['method']}` (fit on {fit_on})",
         f"- config hash `{model['config_hash'][:12]}`, run `{model['run_id']}`",
         "",
         "## Training data",
@@ -62,6 +64,13 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
         "",
     ]
     return "\n".join(lines)
+
+
+def _blend_lines(model: dict[str, Any]) -> list[str]:
+    blend = model.get("blend")
+    if not blend:
+        return []
+    return [f"- a blend ({blend['combine']}) of: {', '.join(f'`{m}`' for m in blend['members'])}"]
 
 
 def _contract_lines(verdict: dict[str, Any]) -> list[str]:

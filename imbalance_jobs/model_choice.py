@@ -15,7 +15,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-__all__ = ["MODEL_COST", "MOVING_PARTS", "Choice", "Scored", "choose", "moving_parts"]
+__all__ = ["MODEL_COST", "MOVING_PARTS", "Choice", "Scored", "choose", "moving_parts", "paired_gap"]
 
 MOVING_PARTS: dict[str, int] = {"none": 0, "class_weight": 1}
 """Imbalance strategy -> moving parts; every resampling strategy counts 2, a blend 3."""
@@ -58,8 +58,9 @@ def moving_parts(candidate: Scored, *, pca: bool = False) -> int:
     return MOVING_PARTS.get(candidate.imbalance, RESAMPLING_PARTS) + int(pca)
 
 
-def _gap(scores: list[float], best: list[float]) -> tuple[float, float]:
-    diff = np.asarray(scores, dtype=float) - np.asarray(best, dtype=float)
+def paired_gap(scores: list[float], reference: list[float]) -> tuple[float, float]:
+    """Mean and standard error of the fold-wise differences ``scores - reference`` (same folds)."""
+    diff = np.asarray(scores, dtype=float) - np.asarray(reference, dtype=float)
     se = float(np.std(diff, ddof=1) / np.sqrt(diff.size)) if diff.size > 1 else 0.0
     return float(diff.mean()), se
 
@@ -70,7 +71,7 @@ def choose(candidates: list[Scored], *, rule: Literal["one_se", "best_mean"] = "
     Examples
     --------
     >>> from types import SimpleNamespace as C
-    >>> hgb = C(name="hgb", model="hist_gradient_boosting", imbalance="none", cv_scores=[0.70, 0.74, 0.72])
+    >>> hgb = C(name="hgb", model="hist_gradient_boosting", imbalance="none", cv_scores=[0.70, 0.76, 0.72])
     >>> bal = C(name="hgb_bal", model="hist_gradient_boosting", imbalance="class_weight",
     ...         cv_scores=[0.71, 0.75, 0.73])
     >>> choose([bal, hgb]).name, choose([bal, hgb], rule="best_mean").name
@@ -82,7 +83,7 @@ def choose(candidates: list[Scored], *, rule: Literal["one_se", "best_mean"] = "
     best = candidates[int(np.argmax(means))]  # argmax keeps the first of equal means
     gaps = {}
     for c in candidates:
-        gap, se = _gap(c.cv_scores, best.cv_scores)
+        gap, se = paired_gap(c.cv_scores, best.cv_scores)
         gaps[c.name] = (gap, se, c is best or gap + se >= 0.0)
     if rule == "best_mean":
         return Choice(best.name, best.name, rule, f"highest CV mean ({max(means):.4f})", gaps)

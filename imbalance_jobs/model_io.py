@@ -47,6 +47,7 @@ ALLOWED_TYPES: tuple[str, ...] = (
     # categories, PCA) on binary and multi-class labels and collecting skops.io.get_untrusted_types; everything
     # else in those pipelines is in skops' default trusted set. tests/model_io keeps this list sufficient.
     "functools.partial",  # HistGradientBoosting's categorical preprocessor wraps check_array
+    "imbalance_jobs.blend.BlendClassifier",  # holds fitted member pipelines and their names, nothing else
     "numpy.dtype",
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.tree._tree.Tree",

@@ -9,11 +9,13 @@ candidate side by side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from imbalance_jobs.config import PipelineConfig
+from imbalance_jobs.blend import BLEND_NAME
+from imbalance_jobs.config import TORCH_MODEL_NAMES, PipelineConfig
 from imbalance_jobs.context import RunContext
 from imbalance_jobs.errors import CandidateError
 from imbalance_jobs.labels import class_names, encode_labels
@@ -40,6 +42,8 @@ class SelectionSummary(Summary):
     """Rows the shipped model was fit on: every non-test row with ``calibrate_on: oof``."""
     selection_rule: str = "best_mean"
     selection_reason: str = ""
+    blend: dict[str, Any] | None = None
+    """The blend of the top candidates: members, CV mean, paired gain over the best single, entered or not."""
 
 
 def prior_correction_beta(result: CandidateResult) -> float | None:
@@ -54,12 +58,15 @@ def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str)
     from imbalance_jobs.model_io import load_model, save_model
 
     config = ctx.config
-    choice = _choose(results, config)
-    best = next(r for r in results if r.name == choice.name)
-    pipeline = load_model(ctx.store, best.model_uri)
+    blend = _blend(ctx, results)
+    entered = [blend.result] if blend and blend.entered else []
+    choice = _choose([*results, *entered], config)
+    best = next(r for r in [*results, *entered] if r.name == choice.name)
+    pipeline = blend.pipeline(ctx) if best.model == BLEND_NAME else load_model(ctx.store, best.model_uri)
     y_cal, raw, where = _calibration_rows(ctx, best, pipeline, validation_uri)
     calibration, threshold = _calibrate_and_threshold(config, best, y_cal, raw, where)
-    description = _describe(config, best, calibration, threshold)
+    members = blend.summary["members"] if blend and best.model == BLEND_NAME else None
+    description = _describe(config, best, calibration, threshold, members=members)
     prefix = ctx.staging_uri("selection") + "/"
     save_model(ctx.store, prefix + "model/", pipeline)
     ctx.store.put_json(prefix + "model.json", {**description, "run_id": ctx.run_id})
@@ -69,14 +76,77 @@ def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str)
         threshold=description["threshold"],
         calibration=calibration,
         threshold_choice=threshold,
-        leaderboard=[_row(r, choice) for r in results],
+        leaderboard=[_row(r, choice) for r in [*results, *entered]],
         validation_rows=len(y_cal),
         validation_positives=int(np.sum(y_cal == 1)) if config.label.is_binary else 0,
         calibrated_on=where,
         fit_rows=best.fit_rows,
         selection_rule=choice.rule,
         selection_reason=f"{choice.name}: {choice.reason}",
+        blend=blend.summary if blend else None,
     )
+
+
+@dataclass(frozen=True)
+class _Blend:
+    """The blend of the top candidates, its evidence, and whether that evidence let it compete."""
+
+    result: CandidateResult
+    members: list[CandidateResult]
+    entered: bool
+    summary: dict[str, Any]
+
+    def pipeline(self, ctx: RunContext) -> Any:
+        from sklearn.pipeline import Pipeline
+
+        from imbalance_jobs.blend import BlendClassifier
+        from imbalance_jobs.model_io import load_model
+
+        members = [load_model(ctx.store, m.model_uri) for m in self.members]
+        return Pipeline([("blend", BlendClassifier(members=members, names=[m.name for m in self.members]))])
+
+
+def _blend(ctx: RunContext, results: list[CandidateResult]) -> _Blend | None:
+    """Blend the ``training.blend_top_k`` best candidates by CV mean; it enters if its paired gain beats noise."""
+    from imbalance_jobs.blend import blend_evidence
+    from imbalance_jobs.model_choice import paired_gap
+
+    config = ctx.config
+    pool = [r for r in results if r.status == "ok" and r.oof_uri and r.model not in TORCH_MODEL_NAMES]
+    top = sorted(pool, key=lambda r: -(r.cv_mean or 0.0))[: config.training.blend_top_k]
+    if len(top) < 2 or not config.label.is_binary or config.training.calibrate_on != "oof":
+        return None
+    evidence = blend_evidence({r.name: ctx.store.get_frame(r.oof_uri) for r in top}, metric=top[0].metric)
+    oof_uri = ctx.staging_uri("candidates", BLEND_NAME, "oof.parquet")
+    ctx.store.put_frame(oof_uri, evidence.oof)
+    gain, se = paired_gap(evidence.cv_scores, top[0].cv_scores)
+    result = CandidateResult(
+        name=BLEND_NAME,
+        model=BLEND_NAME,
+        imbalance="none" if all(r.imbalance == "none" for r in top) else BLEND_NAME,
+        status="ok",
+        cv_scores=evidence.cv_scores,
+        cv_mean=float(np.mean(evidence.cv_scores)),
+        cv_std=float(np.std(evidence.cv_scores)),
+        oof_uri=oof_uri,
+        fit_rows=top[0].fit_rows,
+        folds=top[0].folds,
+        features=top[0].features,
+        metric=top[0].metric,
+    )
+    entered = gain - se > 0
+    summary = {
+        "members": [r.name for r in top],
+        "cv_mean": result.cv_mean,
+        "gain_over_best": gain,
+        "gain_se": se,
+        "entered": entered,
+        "why": (
+            f"mean of {[r.name for r in top]}: paired CV gain {gain:+.4f} over {top[0].name} (SE {se:.4f}) "
+            + ("exceeds noise: it competes" if entered else "is within noise: not entered")
+        ),
+    }
+    return _Blend(result=result, members=top, entered=entered, summary=summary)
 
 
 def _choose(results: list[CandidateResult], config: PipelineConfig) -> Choice:
@@ -134,8 +204,12 @@ def _describe(
     best: CandidateResult,
     calibration: dict[str, Any] | None,
     choice: dict[str, Any] | None,
+    *,
+    members: list[str] | None = None,
 ) -> dict[str, Any]:
+    extra = {"blend": {"members": members, "combine": "mean of probabilities"}} if members else {}
     return DeployedModel.describe(
+        **extra,
         pipeline=config.name,
         candidate=best.name,
         model=best.model,

@@ -377,6 +377,9 @@ class TrainingConfig(_Model):
     selection_metric: Literal["average_precision", "roc_auc", "neg_log_loss"] = "average_precision"
     calibrate_on: Literal["oof", "validation"] = "oof"
     selection_rule: Literal["one_se", "best_mean"] = "one_se"
+    blend_top_k: int = Field(default=3, ge=0, le=10)
+    """Blend the top-k candidates' probabilities (0: never); it competes only when its paired CV gain over the
+    best single candidate exceeds one standard error. Needs ``calibrate_on: oof`` and binary labels."""
     candidates: list[CandidateConfig] = Field(default_factory=default_candidates, min_length=1)
 
     @field_validator("candidates")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from imbalance_jobs.errors import CandidateError
-from imbalance_jobs.model_io import load_model
 from imbalance_jobs.model_choice import choose
+from imbalance_jobs.model_io import load_model
 from imbalance_jobs.training import CandidateResult, train_candidate, train_candidates
 from tests.training.conftest import HGB, LR_SMOTE, RF_UNDER
 

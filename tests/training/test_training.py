@@ -10,11 +10,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import StratifiedKFold
 
 from imbalance_jobs import models
-from imbalance_jobs.errors import CandidateError
 from imbalance_jobs.features import ROW_ID, resolve_features
 from imbalance_jobs.split import split_frame
 from imbalance_jobs.training import (
-    CandidateResult,
     cross_validate_candidate,
     fit_candidate,
     score_predictions,
