@@ -47,13 +47,14 @@ def prepare(config: PipelineConfig, context: Any) -> dict[str, Any]:
     dag_run = context["dag_run"]
     when = context.get("logical_date") or dag_run.run_after
     user = getattr(dag_run, "triggering_user_name", None)
+    kind = getattr(dag_run.run_type, "value", dag_run.run_type)  # "scheduled", not "DagRunType.SCHEDULED"
     try:
         return run_spec(
             config,
             conf=dag_run.conf or {},
             run_id=context["run_id"],
             default_date=when.astimezone(dt.UTC).date(),
-            triggered_by=f"airflow:{user or dag_run.run_type}",
+            triggered_by=f"airflow:{user or kind}",
         )
     except RunConfError as exc:  # kept for the run's note; the failure callback does not page for it
         context["ti"].xcom_push(key=CONF_ERROR_KEY, value=str(exc))

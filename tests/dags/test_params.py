@@ -101,3 +101,18 @@ def test_run_spec_keeps_a_forced_decision_with_its_reason() -> None:
 def test_run_spec_rejects_values_their_param_forbids(conf: dict[str, Any], message: str) -> None:
     with pytest.raises(RunConfError, match=message):
         spec(**conf)
+
+
+def test_prepare_records_a_scheduled_run_as_airflow_scheduled() -> None:
+    import enum
+    from types import SimpleNamespace
+
+    from imbalance_dags.tasks import prepare
+
+    class RunType(enum.Enum):  # str() of a plain Enum member is "RunType.SCHEDULED", as the SDK's model gives
+        SCHEDULED = "scheduled"
+
+    when = dt.datetime(2026, 11, 27, 2, tzinfo=dt.UTC)
+    dag_run = SimpleNamespace(conf={}, run_after=when, triggering_user_name=None, run_type=RunType.SCHEDULED)
+    context = {"dag_run": dag_run, "logical_date": when, "run_id": "scheduled__2026-11-27T02:00:00+00:00"}
+    assert prepare(CONFIG, context)["options"]["triggered_by"] == "airflow:scheduled"
