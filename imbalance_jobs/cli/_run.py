@@ -190,6 +190,15 @@ def render_run(summary: RunSummary) -> str:
     brier = f" (Brier {cal['brier_before']:.4f} -> {cal['brier_after']:.4f})" if "brier_before" in cal else ""
     thr = "argmax" if sel["threshold"] is None else f"{sel['threshold']:.4f}"
     add(f"  select    {sel['candidate']}; threshold {thr}; calibration {cal['method']}{brier}")
+    if sel.get("selection_reason"):
+        add(f"            why: {sel['selection_reason']}")
+    if sel.get("blend"):
+        add(f"            blend: {sel['blend']['why']}")
+    if sel.get("calibrated_on"):
+        add(f"            fit on {sel['fit_rows']} rows; calibrated and thresholded on {sel['calibrated_on']}")
+    comparison = s["evaluate"].get("compare_rule")
+    if comparison and comparison != "no_champion":
+        add(f"            compared with the champion on {s['evaluate']['compared_rows']} test rows ({comparison})")
     add(f"  evaluate  {s['evaluate']['summary']}")
     pub = s["publish"]
     add(f"  publish   {'version ' + pub['version'] + ' is now champion' if pub['promoted'] else pub['note']}")
