@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from imbalance_jobs.config import CandidateConfig
 from imbalance_jobs.errors import StrategyError
 from imbalance_jobs.features import FeatureSpec
 from imbalance_jobs.resampling._registry import STRATEGIES, build_strategy
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["check_strategy"]
 
@@ -45,6 +46,8 @@ def check_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     ...
     imbalance_jobs.errors.StrategyError: candidates 'rf_smote' > imbalance_params > k_neighbors: SMOTE needs ...; got k_neighbors=5 with 2 minority rows per fold (3 in the training rows, cv_folds=3)
     """
+    import numpy as np
+
     y = np.asarray(y)
     fold_counts = _fold_counts(candidate, y, cv_folds)
     _check_double_correction(candidate)
@@ -56,6 +59,8 @@ def check_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
 
 def _fold_counts(candidate: CandidateConfig, y: np.ndarray, cv_folds: int) -> dict[int, int]:
     """Fewest rows of each class in any CV training fold (StratifiedKFold holds out at most ceil(n/k))."""
+    import numpy as np
+
     classes, counts = np.unique(y, return_counts=True)
     if len(classes) < 2:
         raise StrategyError(f"candidates '{candidate.name}': training rows hold one class {classes.tolist()}; need 2")
@@ -95,6 +100,7 @@ def _check_double_correction(candidate: CandidateConfig) -> None:
 def _check_sampler(
     candidate: CandidateConfig, sampler: Any, y: np.ndarray, fold_counts: dict[int, int], cv_folds: int
 ) -> None:
+    import numpy as np
     from imblearn.utils import check_sampling_strategy
 
     where = f"candidates '{candidate.name}' > imbalance_params"

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Literal
 
 from imbalance_jobs.config import CandidateConfig, FeaturesConfig
 from imbalance_jobs.errors import StrategyError
 from imbalance_jobs.features import FeatureSpec
 from imbalance_jobs.resampling._params import make_estimator
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "FEATURE_LAYOUTS",
@@ -137,6 +138,8 @@ def _class_weight(req: StrategyRequest) -> Strategy:
 
 def _explicit_weights(weight: Mapping[Any, Any], req: StrategyRequest) -> dict[int, float]:
     """Keys are class codes (binary: 0 negative, 1 positive); classes left out keep weight 1."""
+    import numpy as np
+
     present = sorted(int(c) for c in np.unique(req.y))
     out: dict[int, float] = {}
     for key, value in weight.items():
@@ -386,6 +389,8 @@ def build_strategy(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     >>> int((y_res == 1).sum()) * 2 == int((y_res == 0).sum())
     True
     """
+    import numpy as np
+
     try:
         entry = STRATEGIES[candidate.imbalance]
     except KeyError:

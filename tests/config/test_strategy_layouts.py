@@ -70,3 +70,18 @@ def test_training_refuses_inferred_categoricals_with_the_config_rule() -> None:
     assert str(caught.value).startswith(rule)
     assert rule in str(refused.value)
     assert all(str(CATEGORICAL) in text for text in (str(caught.value), str(refused.value)))
+
+
+def test_layout_check_keeps_config_validation_light() -> None:
+    """The DAG factory validates configs at parse time: reading the declarations must not import numpy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yaml\n"
+        "from imbalance_jobs.config import parse_config\n"
+        f"parse_config({_text({'categorical': CATEGORICAL}, 'smote')!r})\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'sklearn', 'imblearn') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
