@@ -48,7 +48,8 @@ _INDEX = """<h1>Models</h1>
 <th>why</th><th>latest monitoring</th><th>DAG</th></tr>
 {% for r in rows %}<tr><td><a href="{{ root }}/pipelines/{{ r.name }}">{{ r.name }}</a></td>
 <td class="mono">{{ r.version or "none yet" }}</td><td>{{ r.ap }}</td><td>{{ r.recall }}</td><td>{{ r.at }}</td>
-<td>{{ r.reason }}</td><td>{% if r.status %}<span class="tag {{ r.status }}">{{ r.status }}</span> {{ r.day }}{% endif %}</td>
+<td>{{ r.reason }}</td><td>{% if r.status %}<span class="tag {{ r.status }}" title="{{ status_text.get(r.status, '') }}">{{ r.status }}</span>
+ {{ r.day }}<div class="muted">{{ status_text.get(r.status, '') }}</div>{% endif %}</td>
 <td><a href="{{ airflow }}/dags/{{ r.dag_id }}" target="_top">{{ r.dag_id }}</a></td></tr>{% endfor %}</table>{% endif %}"""
 
 _PIPELINE = """<h1>{{ o.name }}</h1>
@@ -68,7 +69,7 @@ _PIPELINE = """<h1>{{ o.name }}</h1>
 <h2>Monitoring: minority recall of the champion on fresh data</h2>
 {% if trend_svg %}{{ trend_svg }}{% endif %}
 {% if o.monitoring %}<table><tr><th>day</th><th>status</th><th>champion</th><th>recall [CI]</th><th>positives</th><th>note</th></tr>
-{% for r in o.monitoring %}<tr><td>{{ r.day }}</td><td><span class="tag {{ r.status }}">{{ r.status }}</span></td>
+{% for r in o.monitoring %}<tr><td>{{ r.day }}</td><td><span class="tag {{ r.status }}" title="{{ status_text.get(r.status, '') }}">{{ r.status }}</span></td>
 <td class="mono">{{ r.champion_version or '' }}</td><td>{{ recall_ci(r) }}</td><td>{{ r.figures.positives if r.figures else '' }}</td>
 <td>{{ r.note }}</td></tr>{% endfor %}</table>{% else %}<p class="muted">No monitoring records yet.</p>{% endif %}
 
@@ -115,6 +116,14 @@ Validation report of this run's data →</a></p>{% endif %}"""
 
 _MESSAGE = """<h1>{{ heading }}</h1><p>{{ text }}</p>"""
 
+STATUS_TEXT = {
+    "ok": "recall within its limits",
+    "breach": "recall below its floor or dropped since promotion",
+    "insufficient_evidence": "too few positives that day to judge recall",
+    "no_champion": "no champion yet that day (monitoring runs before promotion)",
+    "no_data": "no data for that day",
+    "disabled": "monitoring is off for this pipeline",
+}
 _VERDICT_KEYS = ("run_id", "run_date", "created_at", "triggered_by", "dry_run", "test_rows", "split", "rows")
 
 
@@ -212,7 +221,7 @@ def verdict_html(verdict: dict[str, Any]) -> Markup:
 
 
 _ENV = Environment(autoescape=True)
-_ENV.globals.update(num=num, when=when, recall_ci=recall_ci, recall_text=recall_text)
+_ENV.globals.update(num=num, when=when, recall_ci=recall_ci, recall_text=recall_text, status_text=STATUS_TEXT)
 _PAGES = {"index": _INDEX, "pipeline": _PIPELINE, "version": _VERSION, "run": _RUN, "message": _MESSAGE}
 
 
