@@ -98,10 +98,15 @@ def _airflow_root(request: Request) -> str:
     return _root(request).removesuffix(URL_PREFIX)
 
 
+CONSUMER_PREFIX = "on_new_champion_"
+
+
 def pipeline_for_dag(dag_id: str) -> str:
-    if not dag_id.startswith(DAG_ID_PREFIX):
-        raise HTTPException(404, f"{dag_id} is not an imbalance-jobs retraining DAG (ids start with {DAG_ID_PREFIX})")
-    return dag_id.removeprefix(DAG_ID_PREFIX)
+    """The pipeline of a retraining DAG (``retrain_<name>``) or of its example consumer (``on_new_champion_<name>``)."""
+    for prefix in (DAG_ID_PREFIX, CONSUMER_PREFIX):
+        if dag_id.startswith(prefix):
+            return dag_id.removeprefix(prefix)
+    raise HTTPException(404, f"{dag_id} is not an imbalance-jobs DAG (ids start with {DAG_ID_PREFIX})")
 
 
 def readable_pipeline(request: Request, name: str, user: User) -> PipelineConfig:
@@ -263,6 +268,7 @@ def run_file(config: Pipeline, run_id: str, file: str) -> Response:
 @app.get("/dags/{dag_id}", response_class=HTMLResponse)
 def dag_tab(request: Request, dag_id: str, user: User) -> HTMLResponse:
     """The DAG page's "Models" tab (Airflow fills ``{DAG_ID}``): the pipeline page of that DAG."""
+    requires_access_dag("GET", param_dag_id=dag_id)(request, user)
     name = pipeline_for_dag(dag_id)
     return pipeline_page(request, readable_pipeline(request, name, user))
 
@@ -270,5 +276,7 @@ def dag_tab(request: Request, dag_id: str, user: User) -> HTMLResponse:
 @app.get("/dags/{dag_id}/runs/{run_id}", response_class=HTMLResponse)
 def dag_run_tab(request: Request, dag_id: str, run_id: str, user: User) -> HTMLResponse:
     """The run page's "Run outcome" tab: the verdict that run reached."""
+    if not dag_id.startswith(DAG_ID_PREFIX):
+        raise HTTPException(404, f"{dag_id} is not a retraining DAG: its runs reach no verdict")
     name = pipeline_for_dag(dag_id)
     return run_page(request, readable_pipeline(request, name, user), run_id)

@@ -35,6 +35,7 @@ ROUTES = [
     "/models/pipelines/{name}/runs/run-2/files/validation_report.html",
     "/models/dags/retrain_{name}",
     "/models/dags/retrain_{name}/runs/run-2",
+    "/models/dags/on_new_champion_{name}",
 ]
 
 
@@ -128,7 +129,7 @@ def test_models_view_checks_read_permission_on_the_pipeline_dag(
     index = client.get("/models/api/pipelines", headers=headers)
     assert index.status_code == 200
     assert index.json() == []
-    assert set(asked) == {f"retrain_{registry['name']}"}
+    assert set(asked) == {f"retrain_{registry['name']}", f"on_new_champion_{registry['name']}"}
 
 
 def test_models_view_shows_the_champion_and_why(client: Any, registry: dict[str, Any]) -> None:
@@ -139,6 +140,8 @@ def test_models_view_shows_the_champion_and_why(client: Any, registry: dict[str,
     assert "because:" in page.text
     assert "recall at threshold" in page.text
     assert 'id="trend"' in page.text  # the monitoring record of the run day is drawn
+    tab = client.get(f"/models/dags/on_new_champion_{registry['name']}", headers=headers)
+    assert f'Serving <span class="mono">{registry["version"]}</span>' in tab.text
     body = client.get(f"/models/api/pipelines/{registry['name']}", headers=headers).json()
     assert body["champion"]["version"] == registry["version"]
     assert [v["version"] for v in body["versions"]][: len(body["history"])]
