@@ -18,6 +18,7 @@ propagate so the task can be retried.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from imblearn.pipeline import Pipeline
     from sklearn.pipeline import Pipeline as ScoringPipeline
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CandidateResult",
@@ -236,10 +239,21 @@ def _cross_validate(candidate: CandidateConfig, data: _TrainingData, config: Pip
     for k, (fit_rows, held_out) in enumerate(splitter.split(np.zeros(len(data.y)), data.y)):
         if np.unique(data.y[held_out]).size < 2:
             raise ValueError(f"fold {k + 1} of {splitter} holds one class only; lower training.cv_folds")
+        started = time.perf_counter()
         model = clone(pipeline).fit(data.X.iloc[fit_rows], data.y[fit_rows])
         oof[held_out] = model.predict_proba(data.X.iloc[held_out])
         fold[held_out] = k
         scores.append(score_predictions(config.training.selection_metric, data.y[held_out], oof[held_out], n_classes))
+        log.info(
+            "candidate %s: fold %d/%d fit on %d rows in %.1fs, %s %.4f",
+            candidate.name,
+            k + 1,
+            splitter.get_n_splits(),
+            len(fit_rows),
+            time.perf_counter() - started,
+            config.training.selection_metric,
+            scores[-1],
+        )
     if not np.all(np.isfinite(scores)):
         raise ValueError(f"cross-validation gave non-finite scores {scores}")
     scheme = (
@@ -275,7 +289,11 @@ def _fit_and_save(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFra
     from imbalance_jobs.model_io import save_model
 
     cv = cross_validate_candidate(candidate, frame, ctx.config)
+    started = time.perf_counter()
     fitted = fit_candidate(candidate, frame, ctx.config)
+    log.info(
+        "candidate %s: refit on all %d fit rows in %.1fs", candidate.name, len(frame), time.perf_counter() - started
+    )
     save_model(ctx.store, prefix, fitted.scoring)
     oof_uri = ctx.staging_uri("candidates", candidate.name, "oof.parquet")
     ctx.store.put_frame(oof_uri, _oof_frame(ctx.config, frame, cv))

@@ -186,3 +186,11 @@ def test_cross_validate_candidate_time_split_folds_never_predict_the_past(snapsh
         assert frame["event_time"].iloc[rows].min() >= frame["event_time"].iloc[: rows.min()].max()
     assert held.size < len(frame)
     assert "time-ordered" in cv.scheme
+
+
+def test_cross_validate_candidate_logs_one_progress_line_per_fold(snapshot, config, caplog) -> None:
+    cfg = config(HGB)
+    with caplog.at_level("INFO", logger="imbalance_jobs.training"):
+        cross_validate_candidate(cfg.training.candidates[0], snapshot, cfg)
+    lines = [r.getMessage() for r in caplog.records if r.name == "imbalance_jobs.training"]
+    assert [line.split(" fit on")[0] for line in lines] == [f"candidate hgb: fold {k}/3" for k in (1, 2, 3)]
