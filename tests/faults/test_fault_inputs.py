@@ -20,13 +20,13 @@ import pytest
 
 from imbalance_jobs import pipeline
 from imbalance_jobs.cli import main
-from imbalance_jobs.config import PipelineConfig, load_config
+from imbalance_jobs.config import load_config
 from imbalance_jobs.context import PipelineLayout, RunContext, RunOptions
-from imbalance_jobs.errors import PromotionRejected
-from imbalance_jobs.publishing import publish, read_champion
-from imbalance_jobs.storage import ObjectStore, StorageSettings
+from imbalance_jobs.publishing import read_champion
+from imbalance_jobs.storage import ObjectStore
 from imbalance_jobs.synthetic import SyntheticSpec, make_frame
 from tests.conftest import BASE_CONFIG, REPO, RUN_DATE, merge, seed, write_yaml
+from tests.faults import racer
 from tests.faults.conftest import assert_store_consistent, published_state
 from tests.faults.test_fault_storage import DATE, FAULT
 
@@ -218,17 +218,6 @@ def test_bad_partition_fails_the_run_by_name_and_publishes_nothing(case, cli_env
 
 
 # -- concurrent promotions: 8 processes, 3 rounds -----------------------------------------------------------------
-def _race(args: tuple[StorageSettings, dict[str, Any], str]) -> str:
-    """One racing process: publish its copy of the evaluated run. Returns the version or the refusal."""
-    settings, config_data, run_id = args
-    ctx = RunContext(config=PipelineConfig.model_validate(config_data), run_id=run_id, run_date=RUN_DATE,
-                     store=ObjectStore(settings), options=RunOptions(force="promote", force_reason="race"))  # fmt: skip
-    try:
-        return publish(ctx, pipeline.load_summary(ctx, "evaluate")["verdict_uri"]).version or "none"
-    except PromotionRejected as exc:
-        return f"rejected: {exc}"
-
-
 def test_eight_processes_promote_at_once_one_winner_per_round(store, s3_server, make_config, make_context,
                                                               tally) -> None:  # fmt: skip
     config = make_config(**FAULT)
@@ -237,15 +226,17 @@ def test_eight_processes_promote_at_once_one_winner_per_round(store, s3_server, 
     base = make_context(config, run_id="base", force="promote", force_reason="race")
     for stage in ("ingest", "validate", "split", "train", "select", "evaluate"):
         pipeline.run_stage(base, stage)
-    fork = multiprocessing.get_context("fork")
+    procs = multiprocessing.get_context("forkserver")
+    procs.set_forkserver_preload(["tests.faults.racer"])
     for round_no in range(3):
         before = published_state(store, layout)
         champion = read_champion(store, layout)
         run_ids = [f"r{round_no}-{i}" for i in range(8)]
         for run_id in run_ids:
             _clone_run(store, base, run_id, champion)
-        with fork.Pool(8) as pool:
-            outcomes = pool.map(_race, [(s3_server.settings, config.model_dump(mode="json"), r) for r in run_ids])
+        with procs.Pool(8) as pool:
+            work = [(s3_server.settings, config.model_dump(mode="json"), r, RUN_DATE) for r in run_ids]
+            outcomes = pool.map(racer.race, work)
         tally["faults_injected"] += 1
         winners = [o for o in outcomes if not o.startswith("rejected")]
         assert len(winners) == 1, outcomes
