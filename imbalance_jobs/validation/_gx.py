@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -117,11 +118,51 @@ def _page_view() -> Any:
 
 
 def render_html(validation_result: Any) -> str:
-    """The Data Docs validation-result page for one suite run, as a standalone HTML string."""
+    """The Data Docs validation-result page for one suite run, as a standalone HTML string that renders offline."""
     from great_expectations.render.renderer import ValidationResultsPageRenderer
 
     document = ValidationResultsPageRenderer().render(validation_result)
-    return _page_view().render(document)
+    return offline_page(_page_view().render(document))
+
+
+_REMOTE_ASSET = re.compile(
+    r'<link[^>]*href="https?://[^"]+\.css"[^>]*>|<script[^>]*src="https?://[^"]+"[^>]*>\s*</script>', re.I
+)
+_HOME_LINK = re.compile(r'href="(?:\.\./)*index\.html"')
+
+
+@functools.cache
+def _local_assets() -> str:
+    """Bootstrap 4 and jQuery from their wheels, inline: the page needs no network and no other file."""
+    from importlib.resources import files
+
+    css = (files("xstatic.pkg.bootstrap") / "data/css/bootstrap.min.css").read_text()
+    scripts = [
+        (files("xstatic.pkg.jquery") / "data/jquery.min.js").read_text(),
+        (files("xstatic.pkg.bootstrap") / "data/js/bootstrap.bundle.min.js").read_text(),
+    ]
+    return f"<style>{css}{_STATUS_ICONS}</style>" + "".join(f"<script>{js}</script>" for js in scripts)
+
+
+_STATUS_ICONS = (  # the Font Awesome icons the result pages use, as characters (the icon font is not shipped)
+    ".fas::before{font-style:normal;font-weight:bold}"
+    '.fa-check-circle::before{content:"\\2714"}.fa-times::before{content:"\\2716"}'
+    '.fa-exclamation-triangle::before{content:"\\26A0"}.fa-question-circle::before{content:"?"}'
+    '.fa-comment::before{content:"\\1F5E8"}'
+)
+
+
+def offline_page(html: str) -> str:
+    """Data Docs as one self-contained file: CDN styles and scripts replaced by inlined local copies.
+
+    Great Expectations links Bootstrap, jQuery, bootstrap-table, Font Awesome and Vega from CDNs, so the page
+    renders unstyled offline (and behind a strict proxy); its "Home" link points at a Data Docs site index that
+    a single validation page does not have. Charts (Vega) and table filters are left out; the results tables,
+    badges and layout remain.
+    """
+    stripped = _REMOTE_ASSET.sub("", html)
+    stripped = _HOME_LINK.sub('href="#"', stripped)
+    return stripped.replace("</head>", _local_assets() + "</head>", 1)
 
 
 def _label_page(outcome: Any, *, name: str, source: str) -> None:

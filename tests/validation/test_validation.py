@@ -83,6 +83,17 @@ def test_validate_frame_renders_data_docs_html(clean_report):
     assert html.lstrip().lower().startswith("<!doctype html")
     assert "fraud_test.validation" in html
     assert SOURCE in html
+
+
+def test_validate_frame_data_docs_render_offline_with_local_assets(clean_report):
+    """No stylesheet or script is loaded from the network; Bootstrap and jQuery come inline from their wheels."""
+    import re
+
+    html = clean_report.html
+    assert not re.search(r'<(link|script)[^>]+(href|src)="https?://', html)
+    assert "Bootstrap v4" in html
+    assert "jQuery v3" in html
+    assert "index.html" not in html  # no dead "Home" link to a Data Docs site that does not exist
     assert "Succeeded" in html
 
 
