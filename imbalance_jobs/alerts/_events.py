@@ -1,5 +1,5 @@
 """Event rules: data validation failed, a run failed after retries, a candidate rejected while the champion is
-below its recall floor. Each is judged from what the run left in the object store and goes through the same
+below its recall floor, a candidate dropped because it failed to train. Each is judged from what the run left in the object store and goes through the same
 dedup and outbox as the recall rules (one alert per rule per day, a recovery when it clears)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from imbalance_jobs.alerts._raise import RuleOutcome, raise_alerts
 from imbalance_jobs.context import RunContext
 from imbalance_jobs.publishing import read_champion
 
-__all__ = ["report_run_failure", "report_run_outcome", "validation_evaluation"]
+__all__ = ["candidate_evaluation", "report_run_failure", "report_run_outcome", "validation_evaluation"]
 
 _NOT_PROMOTED = ("reject", "insufficient_evidence")
 
@@ -95,7 +95,32 @@ def report_run_outcome(ctx: RunContext, *, decision: str, promoted: bool) -> lis
     rejected = _rejected_below_floor(ctx, decision, promoted)
     if rejected is not None:
         evaluations.append(rejected)
+    dropped = candidate_evaluation(ctx)
+    if dropped is not None:
+        evaluations.append(dropped)
     return _raise(ctx, evaluations, _links(ctx, verdict=_verdict_uri(ctx)))
+
+
+def candidate_evaluation(ctx: RunContext) -> RuleEvaluation | None:
+    """``candidate_failed`` from this run's stored candidate results; ``None`` when no candidate was trained.
+
+    A dropped candidate never fails the run (the others go on), so without this nobody hears that, say, a
+    ``model_params`` typo has kept a candidate out of every choice since it was added.
+    """
+    results = [
+        ctx.store.get_json(o.uri)
+        for o in ctx.store.list(ctx.staging_uri("candidates") + "/")
+        if o.uri.endswith("/result.json")
+    ]
+    if not results:
+        return None
+    failed = [r for r in results if r.get("status") == "failed"]
+    base: dict[str, Any] = {"rule": "candidate_failed", "metric": "failed_candidates", "observed": float(len(failed))}
+    if not failed:
+        return RuleEvaluation(status="ok", message=f"all {len(results)} candidate(s) trained", **base)
+    errors = "; ".join(f"{r['name']}: {r.get('error')}" for r in failed)
+    message = f"{len(failed)} of {len(results)} candidate(s) failed and were left out of the choice: {errors}"
+    return RuleEvaluation(status="breach", message=message, details={"failed": [r["name"] for r in failed]}, **base)
 
 
 def _verdict_uri(ctx: RunContext) -> str | None:

@@ -61,6 +61,14 @@ RULES: dict[str, RuleSpec] = {
             "critical",
             "the candidate was not promoted while the champion's recall is below monitoring.recall_floor",
         ),
+        RuleSpec(
+            "candidate_failed",
+            "alarm",
+            "daily",
+            True,
+            "warning",
+            "a configured candidate failed to train and was left out of the choice",
+        ),
     )
 }
 

@@ -446,6 +446,7 @@ ALERT_RULES = (
     "validation_failed",
     "run_failed",
     "rejected_below_floor",
+    "candidate_failed",
 )
 """Alert rule names, kept equal to ``imbalance_jobs.alerts.RULES`` by a test (config stays import-light)."""
 SEVERITIES = ("info", "warning", "critical")

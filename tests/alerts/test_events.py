@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from imbalance_jobs.alerts import report_run_failure, report_run_outcome, validation_evaluation
@@ -93,3 +95,31 @@ def test_report_run_outcome_is_quiet_when_the_champion_is_fine_or_replaced(ctx, 
 def test_report_run_outcome_without_a_monitor_record_cannot_judge_a_rejection(ctx) -> None:
     outcomes = report_run_outcome(ctx, decision="insufficient_evidence", promoted=False)
     assert {o.evaluation.rule: o.evaluation.status for o in outcomes}["rejected_below_floor"] == "insufficient_evidence"
+
+
+def stage_candidates(ctx, **statuses: str) -> None:
+    for name, status in statuses.items():
+        result = {"name": name, "status": status, "error": f"candidate '{name}': boom" if status == "failed" else None}
+        ctx.store.put_json(ctx.staging_uri("candidates", name, "result.json"), result)
+
+
+def test_report_run_outcome_alerts_on_a_dropped_candidate_naming_it_and_its_error(ctx) -> None:
+    stage_candidates(ctx, hgb="ok", rf_typo="failed")
+    outcomes = report_run_outcome(ctx, decision="promote", promoted=True)
+    (dropped,) = [o for o in outcomes if o.evaluation.rule == "candidate_failed"]
+    assert (dropped.alert.kind, dropped.alert.severity, dropped.alert.observed) == ("alarm", "warning", 1.0)
+    assert "1 of 2 candidate(s) failed" in dropped.alert.message
+    assert "rf_typo: candidate 'rf_typo': boom" in dropped.alert.message
+
+
+def test_report_run_outcome_all_candidates_trained_is_ok_and_recovers_the_alarm(make_config, make_context) -> None:
+    config = make_config(alerts={"webhook": {}})
+    first = make_context(config, run_id="nightly-1")
+    stage_candidates(first, hgb="ok", rf_typo="failed")
+    report_run_outcome(first, decision="promote", promoted=True)
+    second = make_context(config, run_id="nightly-2", run_date=first.run_date + dt.timedelta(days=1))
+    stage_candidates(second, hgb="ok", rf_typo="ok")
+    outcomes = report_run_outcome(second, decision="reject", promoted=False)
+    (dropped,) = [o for o in outcomes if o.evaluation.rule == "candidate_failed"]
+    assert dropped.evaluation.status == "ok"
+    assert dropped.alert.kind == "recovery"
