@@ -36,6 +36,7 @@ __all__ = [
     "SplitSpec",
     "TimePoint",
     "hash_units",
+    "rows_unseen_by",
     "time_values",
     "unseen_rows",
 ]
@@ -140,18 +141,8 @@ def time_values(frame: pd.DataFrame, column: str, *, source: str) -> pd.Series:
 def unseen_rows(champion: SplitSpec | None, today: SplitSpec, test: pd.DataFrame, *, version: str) -> ComparedRows:
     """Today's test rows that the champion (``version``, split by ``champion``) can never have seen."""
     if champion is None:
-        return ComparedRows(
-            mask=None,
-            rule="unverifiable",
-            reason=(
-                f"champion {version} has no split contract (published before rows kept their part for life), so "
-                f"nothing proves it never saw today's test rows; promote a first contracted version with "
-                f"--force-promote REASON"
-            ),
-        )
-    if champion.assignment == "time_order":
-        return _newer_than_cutoff(champion, test, version)
-    if _same_hash(champion, today):
+        return _no_contract(version)
+    if champion.assignment == "hash" and _same_hash(champion, today):
         return ComparedRows(
             mask=np.ones(len(test), dtype=bool),
             rule="same_contract",
@@ -160,7 +151,37 @@ def unseen_rows(champion: SplitSpec | None, today: SplitSpec, test: pd.DataFrame
                 f"the champion's): every test row was a test row for the champion too"
             ),
         )
-    return _test_under_both(champion, test, version)
+    found = rows_unseen_by(champion, test, version=version)
+    if found.rule != "test_under_both":
+        return found
+    return ComparedRows(
+        mask=found.mask,
+        rule=found.rule,
+        reason=f"split contract changed since champion {version}; comparing on the test rows under both: {found.reason}",
+    )
+
+
+def rows_unseen_by(spec: SplitSpec | None, frame: pd.DataFrame, *, version: str) -> ComparedRows:
+    """Rows of any frame (test rows, a fresh partition) that the model split by ``spec`` can never have seen.
+
+    Hash contracts keep the rows inside the model's test range, time contracts the rows newer than its cutoff.
+    """
+    if spec is None:
+        return _no_contract(version)
+    if spec.assignment == "time_order":
+        return _newer_than_cutoff(spec, frame, version)
+    return _test_under_both(spec, frame, version)
+
+
+def _no_contract(version: str) -> ComparedRows:
+    return ComparedRows(
+        mask=None,
+        rule="unverifiable",
+        reason=(
+            f"champion {version} has no split contract (published before rows kept their part for life), so "
+            f"nothing proves it never saw these rows; promote a first contracted version with --force-promote REASON"
+        ),
+    )
 
 
 def _same_hash(champion: SplitSpec, today: SplitSpec) -> bool:
@@ -201,9 +222,8 @@ def _test_under_both(champion: SplitSpec, test: pd.DataFrame, version: str) -> C
         mask=mask,
         rule="test_under_both",
         reason=(
-            f"split contract changed since champion {version} (it hashed {_cols(champion)} with salt "
-            f"'{champion.salt}', test range [{low:g}, {high:g})): comparing on the {int(mask.sum())} of {len(test)} "
-            f"test rows that are test rows under both"
+            f"{int(mask.sum())} of {len(test)} rows are test rows under champion {version}'s contract (hash of "
+            f"{_cols(champion)}, salt '{champion.salt}', test range [{low:g}, {high:g}))"
         ),
     )
 
@@ -228,8 +248,8 @@ def _newer_than_cutoff(champion: SplitSpec, test: pd.DataFrame, version: str) ->
         mask=mask,
         rule="newer_than_cutoff",
         reason=(
-            f"champion {version} was split by time and saw rows up to {column} = {cutoff.value}: comparing on the "
-            f"{int(mask.sum())} of {len(test)} test rows newer than that"
+            f"champion {version} was split by time and saw rows up to {column} = {cutoff.value}: "
+            f"{int(mask.sum())} of {len(test)} rows are newer than that"
         ),
     )
 

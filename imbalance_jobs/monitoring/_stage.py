@@ -19,6 +19,8 @@ from imbalance_jobs.publishing import read_champion
 if TYPE_CHECKING:
     import pandas as pd
 
+    from imbalance_jobs.scoring import DeployedModel
+
 __all__ = ["monitor", "read_fresh_partition"]
 
 log = logging.getLogger(__name__)
@@ -72,10 +74,11 @@ def _judge(ctx: RunContext, version: str, history: list[MonitorRecord], record: 
 
     fresh = read_fresh_partition(ctx)
     promotion = promotion_figures(ctx.store, ctx.layout, version)
-    figures = None
+    figures, seen_note = None, ""
     if fresh is not None and len(fresh[0]):
         model = DeployedModel.load(ctx.store, ctx.layout.version_prefix(version))
-        figures = champion_figures(model, fresh[0], ctx.config)
+        rows, seen_note = _rows_the_champion_never_saw(ctx, version, model, fresh[0])
+        figures = champion_figures(model, rows, ctx.config) if len(rows) else None
     evaluations = evaluate_recall_rules(
         ctx.config, figures, promotion, day=ctx.run_date, champion_version=version, history=history
     )
@@ -96,9 +99,36 @@ def _judge(ctx: RunContext, version: str, history: list[MonitorRecord], record: 
             "recall_vs_promotion": _delta(recall, promotion.recall if promotion else None),
             "recall_vs_previous": _delta(recall, same[0].recall if same else None),
             "rules": [RuleOutcome(evaluation=e, active=False, sent_today=None) for e in evaluations],
-            "note": "" if fresh else f"no data files in the partition of {ctx.run_date}",
+            "note": seen_note if fresh else f"no data files in the partition of {ctx.run_date}",
         }
     )
+
+
+def _rows_the_champion_never_saw(
+    ctx: RunContext, version: str, model: DeployedModel, frame: pd.DataFrame
+) -> tuple[pd.DataFrame, str]:
+    """The fresh rows to judge the champion on: all of them, unless its training window reached this day.
+
+    A champion promoted by a run whose window held today's partition (a re-run, a backfill) fit or calibrated on
+    some of these rows; only those its split contract kept out of its reach are judged, and the record says so.
+    """
+    from imbalance_jobs.split_contract import SplitSpec, rows_unseen_by
+
+    snapshot = model.description.get("snapshot") or {}
+    if "run_date" not in snapshot:
+        return frame, ""
+    end = dt.date.fromisoformat(snapshot["run_date"])
+    if not end - dt.timedelta(days=int(snapshot.get("lookback_days", 1)) - 1) <= ctx.run_date <= end:
+        return frame, ""
+    uri = ctx.layout.version_uri(version, "split_spec.json")
+    spec = SplitSpec.model_validate(ctx.store.get_json(uri)) if ctx.store.exists(uri) else None
+    unseen = rows_unseen_by(spec, frame, version=version)
+    if unseen.mask is None:
+        return frame.iloc[:0], f"{ctx.run_date} was in champion {version}'s training window: {unseen.reason}"
+    note = (
+        f"{ctx.run_date} was in champion {version}'s training window; judged on the rows it never saw: {unseen.reason}"
+    )
+    return frame[unseen.mask].reset_index(drop=True), note
 
 
 def _delta(now: float | None, before: float | None) -> float | None:

@@ -156,3 +156,15 @@ def test_monitor_recovers_the_validation_rule_from_the_runs_report(store, pipeli
     write_day(store, config, day(1))
     summary = monitor_day(store, config, day(1), run_id="nightly")
     assert [(a.rule, a.kind) for a in summary.alerts] == [("validation_failed", "recovery")]
+
+
+def test_monitor_day_inside_the_champions_window_is_judged_on_rows_it_never_saw(store, pipeline) -> None:
+    """The champion trained on a window ending at day(0): that day's rows it fit on are not used to judge it."""
+    config = pipeline()
+    write_day(store, config, day(0))
+    summary = monitor_day(store, config, day(0))
+    record = record_of(store, config, day(0))
+    assert 0 < record.figures.rows < 0.3 * FRESH_ROWS  # the champion's test range is 20% of the hash space
+    assert summary.rows == record.figures.rows
+    assert f"{day(0)} was in champion {record.champion_version}'s training window" in record.note
+    assert "rows are test rows under champion" in record.note

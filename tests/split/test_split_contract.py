@@ -43,7 +43,8 @@ def test_unseen_rows_changed_contract_keeps_rows_that_are_test_rows_under_both(s
     assert result.rule == "test_under_both"
     assert _compared_ids(result, today.test) == set(today.test[ROW_ID]) & set(champion.test[ROW_ID])
     assert not _compared_ids(result, today.test) & _seen_ids(champion)
-    assert f"{int(result.mask.sum())} of {len(today.test)} test rows" in result.reason
+    assert f"{int(result.mask.sum())} of {len(today.test)} rows are test rows" in result.reason
+    assert "test rows under both" in result.reason
 
 
 def test_unseen_rows_time_champion_keeps_rows_newer_than_its_cutoff(snapshot, config) -> None:
