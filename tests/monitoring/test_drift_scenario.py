@@ -67,7 +67,7 @@ def test_drift_fires_once_per_channel_stays_quiet_recovers_and_notices(
     record = MonitorRecord.model_validate(store.get_json(PipelineLayout(config).monitoring_uri(day(2))))
     (payload,) = http_receiver.bodies("/hook")
     assert (payload["rule"], payload["kind"], payload["severity"]) == ("recall_floor", "alarm", "critical")
-    assert payload["observed"] == record.figures.recall.point < payload["threshold"] == 0.35
+    assert payload["observed"] == record.figures.recall.point < payload["threshold"] == 0.25
     assert (payload["ci"]["low"], payload["ci"]["high"]) == (record.figures.recall.low, record.figures.recall.high)
     assert payload["champion_version"] == read_champion(store, PipelineLayout(config)).version
     assert (payload["day"], payload["run_id"]) == (day(2).isoformat(), f"monitor-{day(2)}")
