@@ -26,6 +26,7 @@ BENCHMARKS = {
     "scaling": ("bench.bench_scaling", []),
     "mlp": ("bench.bench_mlp", ["--devices", "cpu,cuda", "--json", str(RESULTS_DIR / "mlp.json")]),
     "gate": ("bench.bench_gate", []),
+    "sweep": ("bench.bench_sweep", []),
 }
 QUICK_MLP = ["--rows", "20000", "--epochs", "2"]
 
