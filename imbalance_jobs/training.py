@@ -27,7 +27,7 @@ import numpy as np
 
 from imbalance_jobs.config import CandidateConfig, PipelineConfig
 from imbalance_jobs.context import RunContext
-from imbalance_jobs.errors import CandidateError, StorageError
+from imbalance_jobs.errors import CandidateError, StorageError, StrategyError
 from imbalance_jobs.features import FeatureSpec, resolve_features
 from imbalance_jobs.labels import encode_labels
 from imbalance_jobs.summary import Summary
@@ -131,7 +131,24 @@ def cross_validate_candidate(
 
     data = _training_data(config, frame)
     check_strategy(candidate, data.features, data.y, cv_folds=config.training.cv_folds)
+    _check_cost(candidate, data, config)
     return _cross_validate(candidate, data, config)
+
+
+def _check_cost(candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig) -> None:
+    """Refuse before the first fit a candidate whose estimated cost passes the run timeout; warn when it is
+    superlinear or takes over a quarter of it (:mod:`imbalance_jobs.costs`)."""
+    from imbalance_jobs.costs import candidate_cost, judge_cost
+
+    positive_share = float(np.mean(data.y == data.y.max())) if len(data.y) else 0.05
+    cost = candidate_cost(
+        candidate, len(data.y), cv_folds=config.training.cv_folds, positive_share=positive_share, fit_share=1.0
+    )
+    verdict, text = judge_cost(config, cost, len(data.y))
+    if verdict == "refuse":
+        raise StrategyError(f"candidates '{candidate.name}': refused before fitting: {text}")
+    if verdict == "warn":
+        log.warning("candidate %s: %s", candidate.name, text)
 
 
 def fit_candidate(candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig) -> FittedCandidate:

@@ -30,8 +30,23 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
             failed += 1
             print(exc, file=sys.stderr)
             continue
+        if args.rows is not None and not _costs_fit(path, config, args.rows):
+            failed += 1
+            continue
         print(f"{path}: ok ({config.name}, {len(config.training.candidates)} candidate(s))")
     return EXIT_CONFIG if failed else EXIT_OK
+
+
+def _costs_fit(path: str, config, rows: int) -> bool:
+    """Print the cost warnings of ``config`` at ``rows`` rows; False (and the refusals) when one cannot finish."""
+    from imbalance_jobs.costs import cost_problems
+
+    refusals, warnings = cost_problems(config, rows)
+    for line in warnings:
+        print(f"{path} > {line}: warning", file=sys.stderr)
+    for line in refusals:
+        print(f"{path} > {line}", file=sys.stderr)
+    return not refusals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +70,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="check pipeline configs")
     p.add_argument("action", choices=["validate"])
     p.add_argument("files", nargs="+")
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=None,
+        help="expected rows in the window: estimate each candidate's nightly cost, warn or refuse (exit 4)",
+    )
     p.set_defaults(func=cmd_config_validate)
 
     p = sub.add_parser("models", help="list / show / history of published versions")
