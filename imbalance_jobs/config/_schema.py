@@ -602,12 +602,42 @@ class PipelineConfig(_Model):
         return self
 
 
+_CREATES_ROWS = (*SMOTE_FAMILY, "smoten", "random_over")
+"""Strategies that add rows (copies or synthetic neighbours of training rows); undersampling and cleaning only drop."""
+_EARLY_STOPPING = {  # model -> (parameter, its default, values that hold rows out for early stopping)
+    "hist_gradient_boosting": ("early_stopping", False, (True, "auto")),
+    "torch_mlp": ("validation_fraction", 0.15, None),
+}
+
+
+def _early_stopping_problems(cfg: PipelineConfig) -> list[str]:
+    """Early stopping after an over-sampler would draw its hold-out from resampled rows (copies or synthetic
+    neighbours of training positives) and stop on them: refused, so no early-stopping hold-out is ever contaminated."""
+    problems = []
+    for i, cand in enumerate(cfg.training.candidates):
+        rule = _EARLY_STOPPING.get(cand.model)
+        if rule is None or cand.imbalance not in _CREATES_ROWS:
+            continue
+        name, default, on_values = rule
+        value = cand.model_params.get(name, default)
+        holds_out = value in on_values if on_values is not None else bool(value)
+        if holds_out:
+            off = "0" if on_values is None else "false"
+            problems.append(
+                f"training.candidates[{i}] ({cand.name}): model_params.{name}={value!r} holds rows out for early "
+                f"stopping after resampler '{cand.imbalance}', so it would stop on copies or synthetic neighbours "
+                f"of training positives; set model_params.{name}: {off}, or weight the classes instead of resampling"
+            )
+    return problems
+
+
 def _cross_problems(cfg: PipelineConfig) -> list[str]:
     problems = []
     if cfg.split.method == "time" and not (cfg.split.timestamp_column or cfg.features.timestamp):
         problems.append("split.method 'time' needs split.timestamp_column or features.timestamp")
     if cfg.label.column in (cfg.features.numeric or []) + (cfg.features.categorical or []):
         problems.append(f"label column '{cfg.label.column}' must not be listed as a feature")
+    problems += _early_stopping_problems(cfg)
     key = cfg.split.key or []
     if cfg.label.column in key:
         problems.append(f"split.key must not hold the label column '{cfg.label.column}': a relabelled row would move")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from imbalance_jobs.config import config_hash, load_config, parse_config
+from imbalance_jobs.config import PipelineConfig, config_hash, load_config, parse_config
 from imbalance_jobs.errors import ConfigError
 from tests.conftest import BASE_CONFIG, REPO, merge
 
@@ -246,3 +247,35 @@ def test_parse_config_builds_estimators_to_check_their_params(candidate: dict, p
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_example_configs_build_their_estimators(path: Path) -> None:
     assert load_config(path, build_estimators=True).name == path.stem
+
+
+@pytest.mark.parametrize(
+    ("candidate", "key"),
+    [
+        ({"name": "mlp", "model": "torch_mlp", "imbalance": "smote"}, "validation_fraction=0.15"),
+        (
+            {
+                "name": "h",
+                "model": "hist_gradient_boosting",
+                "imbalance": "random_over",
+                "model_params": {"early_stopping": "auto"},
+            },
+            "early_stopping='auto'",
+        ),
+    ],
+)
+def test_config_refuses_early_stopping_after_an_oversampler(candidate, key) -> None:
+    with pytest.raises(ValidationError, match=f"model_params.{key} holds rows out for early stopping after resampler"):
+        PipelineConfig.model_validate(merge(BASE_CONFIG, {"training": {"candidates": [candidate]}}))
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        {"name": "mlp", "model": "torch_mlp", "imbalance": "random_under"},  # a subset of real rows: no leak
+        {"name": "mlp0", "model": "torch_mlp", "imbalance": "smote", "model_params": {"validation_fraction": 0}},
+        {"name": "h", "model": "hist_gradient_boosting", "imbalance": "smote"},  # early stopping off by default
+    ],
+)
+def test_config_accepts_early_stopping_without_added_rows(candidate) -> None:
+    PipelineConfig.model_validate(merge(BASE_CONFIG, {"training": {"candidates": [candidate]}}))
