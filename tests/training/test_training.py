@@ -194,3 +194,18 @@ def test_cross_validate_candidate_logs_one_progress_line_per_fold(snapshot, conf
         cross_validate_candidate(cfg.training.candidates[0], snapshot, cfg)
     lines = [r.getMessage() for r in caplog.records if r.name == "imbalance_jobs.training"]
     assert [line.split(" fit on")[0] for line in lines] == [f"candidate hgb: fold {k}/3" for k in (1, 2, 3)]
+
+
+def test_hist_gradient_boosting_cv_folds_and_refit_fit_the_same_estimator(config) -> None:
+    """Above 10,000 rows scikit-learn's early_stopping="auto" would switch on in the refit but not in smaller folds."""
+    from imbalance_jobs.synthetic import SyntheticSpec, make_frame
+    from tests.conftest import RUN_DATE
+
+    frame = make_frame(SyntheticSpec(rows=12_000, positive_rate=0.05, n_numeric=5), seed=9, day=RUN_DATE)
+    cfg = config(HGB)
+    fitted = fit_candidate(cfg.training.candidates[0], frame, cfg)
+    model = fitted.pipeline.steps[-1][1]
+    fold_model = models.build_pipeline(cfg.training.candidates[0], fitted.features, frame["is_fraud"], seed=cfg.seed)
+    assert model.early_stopping is False
+    assert model.n_iter_ == model.max_iter == 20
+    assert fold_model.steps[-1][1].get_params() == {**model.get_params()}
