@@ -4,13 +4,14 @@ Playwright cannot download its own browser builds here, so it launches the syste
 (``apt-get install -y chromium``) with ``executable_path``. Without it the tests are skipped with that reason
 (shown by ``-ra``, which the project's pytest options include). One Airflow stack (api-server, scheduler,
 dag-processor on the e2e PostgreSQL) and one promoted run serve the whole module; screenshots go to
-``docs/screenshots/``.
+``docs/screenshots/`` with ``IMBALANCE_UPDATE_SCREENSHOTS=1``, else to ``.local/screenshots/``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import shutil
 import time
 import uuid
@@ -37,7 +38,11 @@ pg_server_url, pg_url, e2e_s3, e2e_store, migrated_db = (
     e2e.migrated_db,
 )
 
-SCREENSHOTS = REPO / "docs" / "screenshots"
+SCREENSHOTS = (
+    REPO / "docs" / "screenshots" if os.environ.get("IMBALANCE_UPDATE_SCREENSHOTS") else REPO / ".local" / "screenshots"
+)
+"""The README's screenshots are refreshed with ``IMBALANCE_UPDATE_SCREENSHOTS=1 make test``; a plain test run
+keeps its screenshots in the git-ignored ``.local/screenshots/`` so it never dirties the tree."""
 CHROMIUM = shutil.which("chromium")
 
 
