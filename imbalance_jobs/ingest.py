@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -25,6 +26,8 @@ from imbalance_jobs.summary import Summary
 if TYPE_CHECKING:
     import pandas as pd
 
+log = logging.getLogger(__name__)
+
 __all__ = ["IngestSummary", "SnapshotObject", "ingest", "list_partitions", "partition_days", "read_snapshot"]
 
 
@@ -34,6 +37,8 @@ class SnapshotObject(Summary):
     size: int
     rows: int
     day: dt.date
+    skipped: str | None = None
+    """Why the object was not read (a zero-byte file: an interrupted upload or an empty export), else None."""
 
 
 class IngestSummary(Summary):
@@ -44,6 +49,8 @@ class IngestSummary(Summary):
     objects: int
     label_counts: dict[str, int]
     snapshot_id: str
+    skipped: list[str] = []
+    """Data files in the window that were not read, each with the reason (also in the manifest)."""
 
 
 def partition_days(run_date: dt.date, lookback_days: int) -> list[dt.date]:
@@ -63,16 +70,19 @@ def partition_uri(config: PipelineConfig, day: dt.date) -> str:
 
 
 def list_partitions(
-    store: ObjectStore, config: PipelineConfig, run_date: dt.date, lookback_days: int
+    store: ObjectStore, config: PipelineConfig, run_date: dt.date, lookback_days: int, *, include_empty: bool = False
 ) -> list[tuple[dt.date, ObjectInfo]]:
-    """Data files (by the configured format) in each day's partition; raises IngestError when none exist."""
+    """Data files (by the configured format) in each day's partition; raises IngestError when none holds data.
+
+    Zero-byte files are left out unless ``include_empty`` (ingest lists them in the manifest as skipped).
+    """
     suffix = f".{config.source.format}"
     found = []
     for day in partition_days(run_date, lookback_days):
         prefix = partition_uri(config, day)
         prefix = prefix if prefix.endswith("/") else prefix + "/"
-        found += [(day, o) for o in store.list(prefix) if o.uri.endswith(suffix) and o.size > 0]
-    if not found:
+        found += [(day, o) for o in store.list(prefix) if o.uri.endswith(suffix) and (include_empty or o.size > 0)]
+    if not any(o.size > 0 for _, o in found):
         window = partition_days(run_date, lookback_days)
         template = join_uri(f"s3://{config.source.bucket}", config.source.prefix)
         raise IngestError(
@@ -88,19 +98,25 @@ def read_snapshot(ctx: RunContext) -> tuple[pd.DataFrame, list[SnapshotObject]]:
 
     config = ctx.config
     columns = required_columns(config)
-    frames, records = [], []
-    for day, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days):
+    frames, read, records = [], [], []
+    for day, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days, include_empty=True):
+        if obj.size == 0:
+            why = "zero bytes: an interrupted upload or an empty export; not read"
+            log.warning("%s: %s", obj.uri, why)
+            records.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=0, rows=0, day=day, skipped=why))
+            continue
         frame = _read_object(ctx.store, obj, config, columns)
         frames.append(frame)
-        records.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=len(frame), day=day))
+        read.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=len(frame), day=day))
+        records.append(read[-1])
     template = join_uri(f"s3://{config.source.bucket}", config.source.prefix)
-    failures = schema_drift(frames, records, skip={config.label.column})
+    failures = schema_drift(frames, read, skip={config.label.column})
     if failures:
         raise DataValidationError(template, failures)
     try:
         data = pd.concat(frames, ignore_index=True)
     except (TypeError, ValueError) as exc:
-        raise IngestError(f"{records[0].uri} and others: partitions have incompatible schemas ({exc})") from exc
+        raise IngestError(f"{read[0].uri} and others: partitions have incompatible schemas ({exc})") from exc
     failures = numbers_as_text(data, config)
     if failures:
         raise DataValidationError(template, failures)
@@ -298,8 +314,9 @@ def ingest(ctx: RunContext) -> IngestSummary:
         data_uri=data_uri,
         manifest_uri=manifest_uri,
         rows=len(data),
-        days=sorted({r.day for r in records}),
-        objects=len(records),
+        days=sorted({r.day for r in records if r.skipped is None}),
+        objects=sum(r.skipped is None for r in records),
         label_counts=counts,
         snapshot_id=sid,
+        skipped=[f"{r.uri}: {r.skipped}" for r in records if r.skipped],
     )

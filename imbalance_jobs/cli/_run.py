@@ -176,6 +176,8 @@ def render_run(summary: RunSummary) -> str:
     add(
         f"  ingest    {ing['rows']} rows from {ing['objects']} file(s), {len(ing['days'])} day(s); classes {ing['label_counts']}"
     )
+    if ing.get("skipped"):
+        add(f"            skipped {len(ing['skipped'])} file(s):{_list(ing['skipped'])}")
     val = s["validate"]
     add(f"  validate  passed; {len(val['warnings'])} warning(s){_list(val['warnings'])}")
     mon = s["monitor"]

@@ -60,6 +60,22 @@ def test_ingest_writes_data_and_manifest(store, make_config, make_context) -> No
     assert summary.data_uri.startswith(f"s3://{config.artifacts.bucket}/fraud_test/runs/run-1/")
 
 
+def test_ingest_records_a_zero_byte_partition_file_as_skipped(store, make_config, make_context, caplog) -> None:
+    config = make_config(source={"lookback_days": 2})
+    _seed(store, config, days=2)
+    empty = f"s3://{config.source.bucket}/fraud/dt={RUN_DATE}/part-1.parquet"
+    store.put_bytes(empty, b"")
+    with caplog.at_level("WARNING", logger="imbalance_jobs.ingest"):
+        summary = ingest(make_context(config))
+    manifest = store.get_json(summary.manifest_uri)
+    assert summary.rows == 600
+    assert summary.objects == 2
+    assert summary.skipped == [f"{empty}: zero bytes: an interrupted upload or an empty export; not read"]
+    (listed,) = [o for o in manifest["objects"] if o["uri"] == empty]
+    assert (listed["size"], listed["rows"], listed["skipped"].startswith("zero bytes")) == (0, 0, True)
+    assert f"{empty}: zero bytes" in caplog.text
+
+
 def test_ingest_reads_csv_like_parquet(store, make_config, make_context) -> None:
     parquet_cfg = make_config(source={"lookback_days": 2})
     _seed(store, parquet_cfg, days=2)
