@@ -149,6 +149,24 @@ def _check_bucket(value: str) -> str:
     return value
 
 
+class NegativeSampleConfig(_Model):
+    """Keep every positive row and a hash-stable share of the others at ingest (bounded memory on large windows).
+
+    ``fraction``: the share of negatives kept; ``max_rows``: the snapshot's size, negatives filling what the
+    positives leave. The kept share (beta) is recorded in the snapshot manifest and undone in calibration and in
+    the evaluation weights, so reported figures estimate the whole population.
+    """
+
+    fraction: OpenFraction | None = None
+    max_rows: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> NegativeSampleConfig:
+        if (self.fraction is None) == (self.max_rows is None):
+            raise ValueError("set exactly one of 'fraction' (share of negatives kept) or 'max_rows'")
+        return self
+
+
 class SourceConfig(_Model):
     """Where the labeled data lands: one folder per day under ``prefix`` (``{date}`` is the partition day)."""
 
@@ -156,6 +174,7 @@ class SourceConfig(_Model):
     prefix: str = "{pipeline}/dt={date}/"
     format: Literal["parquet", "csv"] = "parquet"
     lookback_days: int = Field(default=1, ge=1, le=3660)
+    negative_sample: NegativeSampleConfig | None = None
 
     _bucket = field_validator("bucket")(_check_bucket)
 
@@ -653,6 +672,11 @@ def _cross_problems(cfg: PipelineConfig) -> list[str]:
         torch_cands = [c.name for c in cfg.training.candidates if c.is_torch]
         if torch_cands:
             problems.append(f"torch candidates {torch_cands} support binary labels only")
+    if cfg.source.negative_sample is not None and not cfg.label.is_binary:
+        problems.append(
+            f"source.negative_sample needs binary labels (a positive class and the rest); "
+            f"label.classes has {len(cfg.label.classes)} classes"
+        )
     known = {str(c) for c in cfg.label.classes}
     unknown = sorted(set(cfg.validation.class_shares) - known)
     if unknown:
