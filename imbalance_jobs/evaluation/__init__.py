@@ -2,7 +2,9 @@
 
 Pure functions on numpy arrays; binary inputs are 0/1 labels (1 = the minority, positive class) and scores of
 P(positive). A threshold ``t`` predicts positive when ``score >= t`` everywhere in this package. Results are
-frozen pydantic models (``to_json_dict()``); plots are PNG bytes.
+frozen pydantic models (``to_json_dict()``); plots are PNG bytes. Every binary figure takes an optional per-row
+``sample_weight`` (equal to repeating rows by their weights), which is how figures computed on a negative sample
+estimate the unsampled population; without it the unweighted path is unchanged.
 """
 
 from imbalance_jobs.evaluation._bootstrap import (
@@ -18,8 +20,10 @@ from imbalance_jobs.evaluation._calibration import (
     CALIBRATION_METHODS,
     CalibrationReport,
     Calibrator,
+    ReliabilityCurve,
     calibration_report,
     fit_calibrator,
+    reliability_curve,
     resolve_calibration_method,
 )
 from imbalance_jobs.evaluation._metrics import (
@@ -54,6 +58,7 @@ __all__ = [
     "Interval",
     "MulticlassMetrics",
     "PairedBootstrap",
+    "ReliabilityCurve",
     "ThresholdChoice",
     "average_precision",
     "binary_metrics",
@@ -70,6 +75,7 @@ __all__ = [
     "plot_score_histograms",
     "precision_at_recall",
     "recall_at_precision",
+    "reliability_curve",
     "resolve_calibration_method",
     "roc_auc",
 ]

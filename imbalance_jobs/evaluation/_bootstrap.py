@@ -7,6 +7,10 @@ the AP difference reflects model differences and not which rare rows happened to
 Speed: a resample is a vector of row counts (a multinomial draw), so a batch of resamples is a count matrix and
 every metric is a weighted cumulative sum over rows sorted once by score. Ties keep their groups, so a weighted
 resample gives exactly the metric of the materialised resample. Intervals are percentile intervals.
+
+Sample weights (rows that stand for several population rows, e.g. negatives kept at rate beta weighted
+``1 / beta``) multiply the count matrix row-wise: every metric here is a ratio of weighted sums, so a weighted
+resample is the resample of the weighted population estimate. Validity (both classes drawn) still counts rows.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from imbalance_jobs.evaluation._curves import as_binary, tie_groups
+from imbalance_jobs.evaluation._curves import as_binary, as_weights, tie_groups
 from imbalance_jobs.summary import Summary
 
 __all__ = [
@@ -89,6 +93,7 @@ class _Scored:
     before_mark: np.ndarray  # per positive group: index into marks of the previous group's end; -1 if none
     hit_rows: np.ndarray  # positive rows at or above the threshold (empty without one)
     flagged_rows: np.ndarray  # rows at or above the threshold (empty without one)
+    squared_error: np.ndarray  # (score - label)^2 per row: the Brier score's terms
 
 
 def _prepare(y: np.ndarray, scores: np.ndarray, threshold: float | None) -> _Scored:
@@ -109,6 +114,7 @@ def _prepare(y: np.ndarray, scores: np.ndarray, threshold: float | None) -> _Sco
         before_mark=np.where(before >= 0, np.searchsorted(marks, before), -1),
         hit_rows=flagged[y[flagged] == 1],
         flagged_rows=flagged,
+        squared_error=(scores - y) ** 2,
     )
 
 
@@ -147,12 +153,17 @@ def _precision(w: np.ndarray, m: _Scored) -> np.ndarray:
     return np.divide(hits, flagged, out=np.zeros(hits.shape), where=flagged > 0)
 
 
+def _brier(w: np.ndarray, m: _Scored) -> np.ndarray:
+    return (w @ m.squared_error) / w.sum(axis=1)
+
+
 _Metric = Callable[[np.ndarray, _Scored], np.ndarray]
 _METRICS: dict[str, tuple[_Metric, bool]] = {  # name -> (batched metric, needs a threshold)
     "average_precision": (_ap, False),
     "roc_auc": (_roc_auc, False),
     "recall": (_recall, True),
     "precision": (_precision, True),
+    "brier": (_brier, False),
 }
 _ALIASES = {"recall_at_threshold": "recall", "precision_at_threshold": "precision"}
 BOOTSTRAP_METRICS = (*_METRICS, *_ALIASES)
@@ -175,7 +186,9 @@ def _check_run(n_resamples: int, confidence: float) -> None:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
 
 
-def _replicates(models: list[_Scored], fn: _Metric, n_resamples: int, seed: int) -> tuple[list[np.ndarray], int]:
+def _replicates(
+    models: list[_Scored], fn: _Metric, n_resamples: int, seed: int, weights: np.ndarray | None = None
+) -> tuple[list[np.ndarray], int]:
     """Metric values on the valid resamples (both classes drawn), the same resampled rows for every model."""
     n = models[0].order.size
     batch = max(1, min(n_resamples, _BATCH_CELLS // n))
@@ -187,6 +200,8 @@ def _replicates(models: list[_Scored], fn: _Metric, n_resamples: int, seed: int)
         w = np.bincount(rows.ravel(), minlength=size * n).reshape(size, n)  # row counts of each resample
         positives = w[:, models[0].positive_rows].sum(axis=1)
         valid = (positives > 0) & (positives < n)  # every resample holds exactly n rows
+        if weights is not None:
+            w = w * weights  # each drawn row counts for the population rows it stands for
         with np.errstate(divide="ignore", invalid="ignore"):  # invalid resamples are dropped below
             for out, m in zip(values, models):
                 out.append(fn(w, m)[valid])
@@ -213,6 +228,11 @@ def _skipped_note(n_valid: int, n_resamples: int) -> str:
     return f"{skipped} of {n_resamples} resamples drew a single class and were skipped" if skipped else ""
 
 
+def _point_weights(n: int, weights: np.ndarray | None) -> np.ndarray:
+    """The original rows as one 'resample': each row once, or with its weight."""
+    return np.ones((1, n), dtype=np.int64) if weights is None else weights[None, :]
+
+
 def bootstrap_ci(
     y_true: ArrayLike,
     scores: ArrayLike,
@@ -222,12 +242,15 @@ def bootstrap_ci(
     n_resamples: int,
     confidence: float,
     seed: int,
+    sample_weight: ArrayLike | None = None,
 ) -> BootstrapCI:
     """Percentile bootstrap interval of one model's metric on these rows (resampling rows with replacement).
 
     ``metric`` is one of :data:`BOOTSTRAP_METRICS`; ``recall`` and ``precision`` are at ``threshold`` (positive
     when ``score >= threshold``; precision is 0.0 on a resample with no predicted positive). Resamples that drew a
     single class are skipped; ``n_valid`` counts the rest. With one class in ``y_true`` everything is ``None``.
+    ``brier`` needs probabilities as scores. ``sample_weight`` (one per row) makes the point and every resample
+    weighted: with negatives sampled at rate beta and weighted ``1 / beta``, the interval is the population's.
 
     Examples
     --------
@@ -240,14 +263,15 @@ def bootstrap_ci(
     (True, 200)
     """
     y, s = as_binary(y_true, scores)
+    weights = as_weights(sample_weight, y.size)
     _check_run(n_resamples, confidence)
     canonical, fn = _metric(metric, (threshold,))
     m = _prepare(y, s, threshold)
     note = _one_class_note(y)
     point, (low, high), n_valid = None, (None, None), 0
     if not note:
-        point = float(fn(np.ones((1, y.size), dtype=np.int64), m)[0])
-        (values,), n_valid = _replicates([m], fn, int(n_resamples), seed)
+        point = float(fn(_point_weights(y.size, weights), m)[0])
+        (values,), n_valid = _replicates([m], fn, int(n_resamples), seed, weights)
         low, high = _interval(values, confidence)
         note = _skipped_note(n_valid, int(n_resamples))
     return BootstrapCI(
@@ -275,12 +299,14 @@ def paired_bootstrap(
     seed: int,
     threshold_a: float | None = None,
     threshold_b: float | None = None,
+    sample_weight: ArrayLike | None = None,
 ) -> PairedBootstrap:
     """Paired bootstrap of ``metric(b) - metric(a)``: every resample scores both models on the same rows.
 
     Use ``a`` for the champion and ``b`` for the candidate; a gate on "AP gain" reads ``ci_low``. ``a_ci`` and
     ``b_ci`` are each model's own interval from the same resamples. Threshold metrics (``recall``, ``precision``)
     take each model's own operating threshold. Identical scores give a delta of exactly 0 on every resample.
+    ``sample_weight`` (one per row) weights both models' figures on every resample (see :func:`bootstrap_ci`).
 
     Examples
     --------
@@ -296,6 +322,7 @@ def paired_bootstrap(
     """
     y, a = as_binary(y_true, scores_a)
     _, b = as_binary(y_true, scores_b)
+    weights = as_weights(sample_weight, y.size)
     _check_run(n_resamples, confidence)
     canonical, fn = _metric(metric, (threshold_a, threshold_b))
     models = [_prepare(y, a, threshold_a), _prepare(y, b, threshold_b)]
@@ -304,8 +331,8 @@ def paired_bootstrap(
     delta_ci: tuple[float | None, float | None] = (None, None)
     cis, n_valid = [delta_ci, delta_ci], 0
     if not note:
-        points = [float(fn(np.ones((1, y.size), dtype=np.int64), m)[0]) for m in models]
-        (va, vb), n_valid = _replicates(models, fn, int(n_resamples), seed)
+        points = [float(fn(_point_weights(y.size, weights), m)[0]) for m in models]
+        (va, vb), n_valid = _replicates(models, fn, int(n_resamples), seed, weights)
         delta_ci, cis = _interval(vb - va, confidence), [_interval(va, confidence), _interval(vb, confidence)]
         note = _skipped_note(n_valid, int(n_resamples))
     return PairedBootstrap(

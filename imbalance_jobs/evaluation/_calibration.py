@@ -4,6 +4,11 @@ Resampling and class weighting move a model's scores away from real-world probab
 majority class to 1:1, a score of 0.5 may mean a 2 % risk. Ranking metrics (AP, ROC AUC) do not notice, but
 thresholds, expected costs and Brier score do. A fitted :class:`Calibrator` is a few plain numbers, so it is
 stored as JSON beside the model and re-applied without unpickling anything.
+
+Negative sampling at ingest (every positive kept, a share ``beta`` of the negatives) shifts the prior of *all*
+rows the calibrator is fit on, so a calibrator fit on them estimates probabilities on the sample. Its
+``sample_beta`` undoes that after the method: odds times ``beta``, exact for a sample drawn independently of the
+features (a salted row hash), so shipped probabilities estimate the unsampled population.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from numpy.typing import ArrayLike
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from imbalance_jobs.errors import DataValidationError, ModelArtifactError
-from imbalance_jobs.evaluation._curves import as_binary, as_scores
+from imbalance_jobs.evaluation._curves import as_binary, as_scores, as_weights
 from imbalance_jobs.evaluation._metrics import brier_and_log_loss
 from imbalance_jobs.summary import Summary
 
@@ -24,8 +29,10 @@ __all__ = [
     "CALIBRATION_METHODS",
     "CalibrationReport",
     "Calibrator",
+    "ReliabilityCurve",
     "calibration_report",
     "fit_calibrator",
+    "reliability_curve",
     "resolve_calibration_method",
 ]
 
@@ -47,6 +54,8 @@ class Calibrator(BaseModel):
     ``sigmoid``: ``p = 1 / (1 + exp(-(coef * logit(s) + intercept)))`` (Platt scaling on the score's logit).
     ``isotonic``: piecewise-linear through ``(knots_x, knots_y)``, flat beyond the ends.
     ``prior_correction``: ``p = beta * s / (beta * s - s + 1)`` (Dal Pozzolo et al. 2015). ``none``: identity.
+    ``sample_beta`` (absent when nothing was sampled): the ingest's kept share of negatives; the method's output
+    is then prior-corrected by it the same way, so probabilities refer to the unsampled population.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -57,6 +66,7 @@ class Calibrator(BaseModel):
     knots_x: list[float] | None = None
     knots_y: list[float] | None = None
     beta: float | None = None
+    sample_beta: float | None = None
 
     @model_validator(mode="after")
     def _params(self) -> Calibrator:
@@ -70,15 +80,22 @@ class Calibrator(BaseModel):
                 raise ValueError("isotonic knots must be two non-empty, equal-length, non-decreasing lists")
         if self.beta is not None and not self.beta > 0:
             raise ValueError(f"beta must be > 0; got {self.beta}")
+        if self.sample_beta is not None and not 0 < self.sample_beta < 1:
+            raise ValueError(
+                f"sample_beta must be in (0, 1) (leave it out when nothing was sampled); got {self.sample_beta}"
+            )
         return self
 
     def apply(self, scores: ArrayLike) -> np.ndarray:
-        """Calibrated probabilities for raw scores in [0, 1]."""
-        return _APPLY[self.method](self, as_scores(scores, probabilities=True))
+        """Calibrated probabilities for raw scores in [0, 1] (population probabilities with ``sample_beta``)."""
+        out = _APPLY[self.method](self, as_scores(scores, probabilities=True))
+        return out if self.sample_beta is None else _odds_times(out, self.sample_beta)
 
-    def report(self, y_val: ArrayLike, scores_val: ArrayLike) -> CalibrationReport:
+    def report(
+        self, y_val: ArrayLike, scores_val: ArrayLike, *, sample_weight: ArrayLike | None = None
+    ) -> CalibrationReport:
         """Same as :func:`calibration_report` (Brier and log loss before/after on these rows)."""
-        return calibration_report(self, y_val, scores_val)
+        return calibration_report(self, y_val, scores_val, sample_weight=sample_weight)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON: the method and its own parameters only."""
@@ -97,7 +114,10 @@ class Calibrator(BaseModel):
 
 
 class CalibrationReport(Summary):
-    """Figures on the validation rows the calibrator was fit on (in-sample: isotonic looks best here)."""
+    """Figures on the validation rows the calibrator was fit on (in-sample: isotonic looks best here).
+
+    Weighted figures (population estimates) when the report was given sample weights.
+    """
 
     method: str
     rows: int
@@ -118,8 +138,13 @@ def _apply_sigmoid(c: Calibrator, s: np.ndarray) -> np.ndarray:
     return expit(c.coef * _logit(s) + c.intercept)
 
 
+def _odds_times(s: np.ndarray, beta: float) -> np.ndarray:
+    """Odds multiplied by ``beta``: the exact correction of a prior shift by a known sampling rate."""
+    return beta * s / (beta * s - s + 1.0)
+
+
 def _apply_prior(c: Calibrator, s: np.ndarray) -> np.ndarray:
-    return c.beta * s / (c.beta * s - s + 1.0)
+    return _odds_times(s, c.beta)
 
 
 _APPLY: dict[str, Callable[[Calibrator, np.ndarray], np.ndarray]] = {
@@ -197,13 +222,24 @@ def resolve_calibration_method(method: str, imbalance: str, *, binary: bool) -> 
     return method
 
 
-def fit_calibrator(method: str, y_val: ArrayLike, scores_val: ArrayLike, *, beta: float | None = None) -> Calibrator:
+def fit_calibrator(
+    method: str,
+    y_val: ArrayLike,
+    scores_val: ArrayLike,
+    *,
+    beta: float | None = None,
+    sample_beta: float = 1.0,
+) -> Calibrator:
     """Fit a calibrator on validation rows (never on test rows).
 
     ``sigmoid`` and ``isotonic`` learn from ``y_val`` and need both classes (DataValidationError otherwise);
     isotonic needs a few hundred validation rows to beat sigmoid. ``none`` and ``prior_correction`` do not read
     ``y_val`` (and do not check it). ``prior_correction`` learns nothing: it undoes
     random undersampling exactly, given ``beta`` = negatives after / negatives before undersampling.
+
+    ``sample_beta`` < 1 says the rows themselves are a negative sample (every positive, that share of the
+    negatives): the method is fit on them as they are, and its output is then prior-corrected by
+    ``sample_beta`` (stored in the calibrator), so applied probabilities estimate the unsampled population.
 
     Examples
     --------
@@ -219,6 +255,13 @@ def fit_calibrator(method: str, y_val: ArrayLike, scores_val: ArrayLike, *, beta
     """
     if method not in _FIT:
         raise ValueError(f"calibration method must be one of {list(_FIT)}; got {method!r} (resolve 'auto' first)")
+    if not 0 < sample_beta <= 1:
+        raise ValueError(f"sample_beta must be in (0, 1]; got {sample_beta}")
+    fitted = _fit(method, y_val, scores_val, beta)
+    return fitted if sample_beta == 1 else fitted.model_copy(update={"sample_beta": float(sample_beta)})
+
+
+def _fit(method: str, y_val: ArrayLike, scores_val: ArrayLike, beta: float | None) -> Calibrator:
     if method not in _LEARNED:  # labels are not read: multi-class codes may pass through with method "none"
         return _FIT[method](None, as_scores(scores_val, probabilities=True), beta)
     y, s = as_binary(y_val, scores_val, probabilities=True)
@@ -229,11 +272,18 @@ def fit_calibrator(method: str, y_val: ArrayLike, scores_val: ArrayLike, *, beta
     return _FIT[method](y.astype(np.float64), s, beta)
 
 
-def calibration_report(calibrator: Calibrator, y_val: ArrayLike, scores_val: ArrayLike) -> CalibrationReport:
-    """Brier score and log loss before and after ``calibrator`` on the rows given (the ones it was fit on)."""
+def calibration_report(
+    calibrator: Calibrator, y_val: ArrayLike, scores_val: ArrayLike, *, sample_weight: ArrayLike | None = None
+) -> CalibrationReport:
+    """Brier score and log loss before and after ``calibrator`` on the rows given (the ones it was fit on).
+
+    ``sample_weight`` (one per row) weights both: with a negative sample weighted ``1 / beta`` per negative, the
+    figures estimate the population's, which is what a ``sample_beta`` calibrator is fit for.
+    """
     y, s = as_binary(y_val, scores_val, probabilities=True)
-    brier_before, log_loss_before = brier_and_log_loss(y, s)
-    brier_after, log_loss_after = brier_and_log_loss(y, calibrator.apply(s))
+    w = as_weights(sample_weight, y.size)
+    brier_before, log_loss_before = brier_and_log_loss(y, s, w)
+    brier_after, log_loss_after = brier_and_log_loss(y, calibrator.apply(s), w)
     return CalibrationReport(
         method=calibrator.method,
         rows=int(y.size),
@@ -241,4 +291,47 @@ def calibration_report(calibrator: Calibrator, y_val: ArrayLike, scores_val: Arr
         brier_after=brier_after,
         log_loss_before=log_loss_before,
         log_loss_after=log_loss_after,
+    )
+
+
+class ReliabilityCurve(Summary):
+    """Mean predicted probability against the observed positive rate in equal-width bins (empty bins left out).
+
+    ``weight`` is each bin's row count, or its summed sample weight (the population rows it stands for).
+    """
+
+    mean_predicted: list[float]
+    observed_rate: list[float]
+    weight: list[float]
+    brier: float
+
+
+def reliability_curve(
+    y_true: ArrayLike, probabilities: ArrayLike, *, n_bins: int = 10, sample_weight: ArrayLike | None = None
+) -> ReliabilityCurve:
+    """The reliability diagram's points: bins ``[0, 1/n), ..., [(n-1)/n, 1]`` of the predicted probability.
+
+    With ``sample_weight`` every bin's mean and rate are weighted, so probabilities shipped for a population can
+    be checked on a sample of it (negatives weighted ``1 / beta``).
+
+    Examples
+    --------
+    >>> curve = reliability_curve([0, 0, 1, 1], [0.1, 0.2, 0.7, 0.9], n_bins=2)
+    >>> curve.mean_predicted, curve.observed_rate, curve.weight
+    ([0.15000000000000002, 0.8], [0.0, 1.0], [2.0, 2.0])
+    """
+    if int(n_bins) < 1:
+        raise ValueError(f"n_bins must be an int >= 1; got {n_bins}")
+    y, p = as_binary(y_true, probabilities, probabilities=True)
+    w = as_weights(sample_weight, y.size)
+    bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)
+    counts = np.bincount(bins, weights=w, minlength=n_bins).astype(np.float64)
+    used = counts > 0
+    mean_p = np.bincount(bins, weights=p if w is None else w * p, minlength=n_bins)[used] / counts[used]
+    rate = np.bincount(bins, weights=y if w is None else w * y, minlength=n_bins)[used] / counts[used]
+    return ReliabilityCurve(
+        mean_predicted=mean_p.tolist(),
+        observed_rate=rate.tolist(),
+        weight=counts[used].tolist(),
+        brier=brier_and_log_loss(y, p, w)[0],
     )

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["OperatingPoints", "as_binary", "as_scores", "check_fraction", "operating_points", "tie_groups"]
+__all__ = [
+    "OperatingPoints",
+    "as_binary",
+    "as_scores",
+    "as_weights",
+    "check_fraction",
+    "operating_points",
+    "tie_groups",
+]
 
 
 def as_binary(y_true: ArrayLike, scores: ArrayLike, *, probabilities: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -40,6 +48,22 @@ def as_scores(scores: ArrayLike, *, probabilities: bool = False) -> np.ndarray:
     return s
 
 
+def as_weights(sample_weight: ArrayLike | None, n: int) -> np.ndarray | None:
+    """Validated per-row weights: ``None`` stays ``None`` (the unweighted path), else ``n`` finite values >= 0.
+
+    Weights make the rows stand for a population they were sampled from (a kept negative counts ``1 / beta``
+    rows), so every figure computed with them equals the figure on the rows duplicated by their weights.
+    """
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must be a 1-D array of {n} values, one per row; got shape {w.shape}")
+    if not np.isfinite(w).all() or (w < 0).any():
+        raise ValueError("sample_weight must hold finite values >= 0")
+    return w
+
+
 def check_fraction(name: str, value: float) -> float:
     """A target, floor or confidence level must lie in [0, 1]."""
     value = float(value)
@@ -58,13 +82,16 @@ def tie_groups(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class OperatingPoints:
-    """Counts at every distinct threshold, highest threshold first (so recall is non-decreasing)."""
+    """Counts at every distinct threshold, highest threshold first (so recall is non-decreasing).
+
+    With sample weights the counts are weighted sums (floats): population estimates from a weighted sample.
+    """
 
     thresholds: np.ndarray
     tp: np.ndarray
     fp: np.ndarray
-    positives: int
-    negatives: int
+    positives: int | float
+    negatives: int | float
 
     @property
     def fn(self) -> np.ndarray:
@@ -78,7 +105,7 @@ class OperatingPoints:
     @property
     def recall(self) -> np.ndarray:
         """tp / positives; all zeros when there are no positives (recall is then undefined: check first)."""
-        return self.tp / max(self.positives, 1)
+        return self.tp / (self.positives or 1)
 
     @property
     def f1(self) -> np.ndarray:
@@ -86,9 +113,14 @@ class OperatingPoints:
         return 2 * self.tp / (2 * self.tp + self.fp + self.fn)
 
 
-def operating_points(y: np.ndarray, scores: np.ndarray) -> OperatingPoints:
-    """Operating points of validated arrays (see :func:`as_binary`)."""
+def operating_points(y: np.ndarray, scores: np.ndarray, sample_weight: np.ndarray | None = None) -> OperatingPoints:
+    """Operating points of validated arrays (see :func:`as_binary`), weighted by ``sample_weight`` if given."""
     order, ends = tie_groups(scores)
+    if sample_weight is not None:
+        w = sample_weight[order]
+        tp = np.cumsum(w * y[order])[ends]
+        fp = np.cumsum(w * (1 - y[order]))[ends]
+        return OperatingPoints(scores[order][ends], tp, fp, float(tp[-1]), float(fp[-1]))
     tp = np.cumsum(y[order])[ends]
     fp = (ends + 1) - tp
     positives = int(y.sum())

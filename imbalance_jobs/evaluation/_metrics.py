@@ -12,7 +12,13 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-from imbalance_jobs.evaluation._curves import OperatingPoints, as_binary, check_fraction, operating_points
+from imbalance_jobs.evaluation._curves import (
+    OperatingPoints,
+    as_binary,
+    as_weights,
+    check_fraction,
+    operating_points,
+)
 from imbalance_jobs.summary import Summary
 
 __all__ = [
@@ -32,16 +38,23 @@ _LOG_EPS = np.finfo(np.float64).eps
 
 
 class Confusion(Summary):
-    """Binary confusion counts at the operating threshold (positive = minority class)."""
+    """Binary confusion counts at the operating threshold (positive = minority class).
 
-    tn: int
-    fp: int
-    fn: int
-    tp: int
+    Weighted sums (floats, population estimates) when the figures were computed with sample weights.
+    """
+
+    tn: int | float
+    fp: int | float
+    fn: int | float
+    tp: int | float
 
 
 class BinaryMetrics(Summary):
-    """Test-set figures of one binary model; ``precision``/``recall``/``f1`` are for the positive class."""
+    """Test-set figures of one binary model; ``precision``/``recall``/``f1`` are for the positive class.
+
+    ``positives`` and ``negatives`` count rows (the evidence); with sample weights every other figure, the
+    confusion included, is weighted (a population estimate) and ``notes`` says so.
+    """
 
     average_precision: float | None
     roc_auc: float | None
@@ -88,8 +101,9 @@ class MulticlassMetrics(Summary):
     notes: list[str] = []
 
 
-def _points(y_true: ArrayLike, scores: ArrayLike) -> OperatingPoints:
-    return operating_points(*as_binary(y_true, scores))
+def _points(y_true: ArrayLike, scores: ArrayLike, sample_weight: ArrayLike | None = None) -> OperatingPoints:
+    y, s = as_binary(y_true, scores)
+    return operating_points(y, s, as_weights(sample_weight, y.size))
 
 
 def _average_precision(pts: OperatingPoints) -> float:
@@ -105,36 +119,40 @@ def _roc_auc(pts: OperatingPoints) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
-def average_precision(y_true: ArrayLike, scores: ArrayLike) -> float | None:
+def average_precision(y_true: ArrayLike, scores: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float | None:
     """Average Precision (step-wise, as scikit-learn); ``None`` unless both classes are present.
+
+    ``sample_weight`` (one per row) gives the AP of the rows repeated by their weights, as scikit-learn's.
 
     Examples
     --------
     >>> average_precision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.8333333333333333
     """
-    pts = _points(y_true, scores)
+    pts = _points(y_true, scores, sample_weight)
     return _average_precision(pts) if pts.positives and pts.negatives else None
 
 
-def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float | None:
-    """ROC AUC; ``None`` unless both classes are present.
+def roc_auc(y_true: ArrayLike, scores: ArrayLike, *, sample_weight: ArrayLike | None = None) -> float | None:
+    """ROC AUC; ``None`` unless both classes are present. ``sample_weight``: one weight per row.
 
     Examples
     --------
     >>> roc_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    pts = _points(y_true, scores)
+    pts = _points(y_true, scores, sample_weight)
     return _roc_auc(pts) if pts.positives and pts.negatives else None
 
 
-def precision_at_recall(y_true: ArrayLike, scores: ArrayLike, target: float) -> float:
+def precision_at_recall(
+    y_true: ArrayLike, scores: ArrayLike, target: float, *, sample_weight: ArrayLike | None = None
+) -> float:
     """Best precision among operating points whose recall is >= ``target``.
 
     Scanning every distinct threshold (rather than indexing into a curve) is what makes this correct: precision is
     not monotone in recall, so the nearest point is not the best one. Returns 0.0 when no point qualifies, which
-    only happens when ``y_true`` holds no positives (recall is then undefined).
+    only happens when ``y_true`` holds no positives (recall is then undefined). ``sample_weight``: one per row.
 
     Examples
     --------
@@ -145,11 +163,15 @@ def precision_at_recall(y_true: ArrayLike, scores: ArrayLike, target: float) -> 
     >>> 0.0 < precision_at_recall(y[1000:], scores, 0.5) <= 1.0
     True
     """
-    return _best_precision(_points(y_true, scores), target) or 0.0
+    return _best_precision(_points(y_true, scores, sample_weight), target) or 0.0
 
 
-def recall_at_precision(y_true: ArrayLike, scores: ArrayLike, target: float) -> float:
+def recall_at_precision(
+    y_true: ArrayLike, scores: ArrayLike, target: float, *, sample_weight: ArrayLike | None = None
+) -> float:
     """Best recall among operating points whose precision is >= ``target``; 0.0 when no point qualifies.
+
+    ``sample_weight``: one weight per row (figures of the rows repeated by their weights).
 
     Examples
     --------
@@ -159,17 +181,24 @@ def recall_at_precision(y_true: ArrayLike, scores: ArrayLike, target: float) -> 
     >>> recall_at_precision([0, 1, 0, 1, 1], [0.1, 0.9, 0.8, 0.7, 0.2], 0.75)
     1.0
     """
-    return _best_recall(_points(y_true, scores), target) or 0.0
+    return _best_recall(_points(y_true, scores, sample_weight), target) or 0.0
 
 
-def brier_and_log_loss(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+def brier_and_log_loss(y: np.ndarray, p: np.ndarray, sample_weight: np.ndarray | None = None) -> tuple[float, float]:
+    """Brier score and log loss; weighted means with ``sample_weight``."""
     clipped = np.clip(p, _LOG_EPS, 1 - _LOG_EPS)
-    log_loss = -np.mean(y * np.log(clipped) + (1 - y) * np.log1p(-clipped))
-    return float(np.mean((p - y) ** 2)), float(log_loss)
+    losses = y * np.log(clipped) + (1 - y) * np.log1p(-clipped)
+    if sample_weight is not None:
+        return float(np.average((p - y) ** 2, weights=sample_weight)), float(-np.average(losses, weights=sample_weight))
+    return float(np.mean((p - y) ** 2)), float(-np.mean(losses))
 
 
-def _at_threshold(y: np.ndarray, p: np.ndarray, threshold: float) -> Confusion:
+def _at_threshold(y: np.ndarray, p: np.ndarray, threshold: float, w: np.ndarray | None = None) -> Confusion:
     pred = p >= threshold
+    if w is not None:
+        tp, fp = float(w[pred & (y == 1)].sum()), float(w[pred & (y == 0)].sum())
+        fn, tn = float(w[~pred & (y == 1)].sum()), float(w[~pred & (y == 0)].sum())
+        return Confusion(tn=tn, fp=fp, fn=fn, tp=tp)
     tp = int(np.sum(pred & (y == 1)))
     fp = int(np.sum(pred & (y == 0)))
     fn = int(np.sum(~pred & (y == 1)))
@@ -199,12 +228,15 @@ def binary_metrics(
     threshold: float,
     recall_targets: Sequence[float] = (),
     precision_targets: Sequence[float] = (),
+    sample_weight: ArrayLike | None = None,
 ) -> BinaryMetrics:
     """Every test-set figure of a binary model, positives being the minority class.
 
     ``scores`` are P(positive). Precision, recall and F1 are at the operating ``threshold`` (positive when
     ``score >= threshold``). With one class present, AP and ROC AUC are ``None`` and a note says why; with no
     positives, recall, F1 and the target tables are ``None`` too. Precision with no predicted positive is 0.0.
+    ``sample_weight`` (one per row) weights every figure but the row counts ``positives`` / ``negatives``: with
+    negatives sampled at rate beta and weighted ``1 / beta``, the figures estimate the unsampled population.
 
     Examples
     --------
@@ -217,15 +249,23 @@ def binary_metrics(
     (1000, True, ['0.5'])
     """
     y, p = as_binary(y_true, scores, probabilities=True)
-    pts = operating_points(y, p)
-    cm = _at_threshold(y, p, threshold)
-    brier, log_loss = brier_and_log_loss(y, p)
+    w = as_weights(sample_weight, y.size)
+    pts = operating_points(y, p, w)
+    cm = _at_threshold(y, p, threshold, w)
+    brier, log_loss = brier_and_log_loss(y, p, w)
+    positives = int(y.sum())
+    negatives = int(y.size) - positives
     both = bool(pts.positives and pts.negatives)
     notes = []
     if not both:
         notes.append(
-            f"y_true holds one class ({pts.positives} positives, {pts.negatives} negatives): "
+            f"y_true holds one class ({positives} positives, {negatives} negatives): "
             "average_precision and roc_auc are undefined"
+        )
+    if w is not None:
+        notes.append(
+            f"weighted figures (weights sum to {float(w.sum()):.6g} over {y.size} rows): estimates for the rows "
+            "the weights stand for; positives and negatives count rows"
         )
     return BinaryMetrics(
         average_precision=_average_precision(pts) if both else None,
@@ -236,8 +276,8 @@ def binary_metrics(
         recall=cm.tp / pts.positives if pts.positives else None,
         f1=2 * cm.tp / (2 * cm.tp + cm.fp + cm.fn) if pts.positives else None,
         confusion=cm,
-        positives=pts.positives,
-        negatives=pts.negatives,
+        positives=positives,
+        negatives=negatives,
         threshold=float(threshold),
         precision_at_recall={str(float(t)): _best_precision(pts, t) for t in recall_targets},
         recall_at_precision={str(float(t)): _best_recall(pts, t) for t in precision_targets},

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
-from imbalance_jobs.evaluation._curves import OperatingPoints, as_binary, operating_points
-from imbalance_jobs.evaluation._metrics import _average_precision, _roc_auc, brier_and_log_loss
+from imbalance_jobs.evaluation._calibration import reliability_curve
+from imbalance_jobs.evaluation._curves import OperatingPoints, as_binary, as_weights, operating_points
+from imbalance_jobs.evaluation._metrics import _average_precision, _roc_auc
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,8 +56,12 @@ def _both(pts: OperatingPoints) -> bool:
     return bool(pts.positives and pts.negatives)
 
 
-def plot_pr_curves(curves: Curves, *, title: str = "Precision-recall curve") -> bytes:
+def plot_pr_curves(
+    curves: Curves, *, title: str = "Precision-recall curve", sample_weight: ArrayLike | None = None
+) -> bytes:
     """Precision-recall curves of several models on one chart (AP in the legend), with the no-skill line.
+
+    ``sample_weight`` (one per row, the same rows for every curve) draws the curves of the weighted population.
 
     Examples
     --------
@@ -66,11 +71,11 @@ def plot_pr_curves(curves: Curves, *, title: str = "Precision-recall curve") -> 
     fig, ax = _axes(title, "Recall (minority class)", "Precision")
     prevalence = None
     for name, y, s in _each(curves):
-        pts = operating_points(y, s)
+        pts = operating_points(y, s, as_weights(sample_weight, y.size))
         if not _both(pts):
             ax.plot([], [], label=f"{name} (AP undefined: one class)")
             continue
-        prevalence = pts.positives / y.size
+        prevalence = pts.positives / (y.size if sample_weight is None else pts.positives + pts.negatives)
         # Precision of each point holds over the recall step that leads to it: the step function AP sums.
         recall, precision = np.r_[0.0, pts.recall], np.r_[pts.precision[0], pts.precision]
         ax.plot(recall, precision, drawstyle="steps-pre", label=f"{name} (AP={_average_precision(pts):.3f})")
@@ -80,8 +85,10 @@ def plot_pr_curves(curves: Curves, *, title: str = "Precision-recall curve") -> 
     return _png(fig, ax)
 
 
-def plot_roc_curves(curves: Curves, *, title: str = "ROC curve") -> bytes:
+def plot_roc_curves(curves: Curves, *, title: str = "ROC curve", sample_weight: ArrayLike | None = None) -> bytes:
     """ROC curves of several models on one chart (ROC AUC in the legend), with the chance diagonal.
+
+    ``sample_weight``: one weight per row, the same rows for every curve.
 
     Examples
     --------
@@ -90,7 +97,7 @@ def plot_roc_curves(curves: Curves, *, title: str = "ROC curve") -> bytes:
     """
     fig, ax = _axes(title, "False positive rate", "True positive rate (minority recall)")
     for name, y, s in _each(curves):
-        pts = operating_points(y, s)
+        pts = operating_points(y, s, as_weights(sample_weight, y.size))
         if not _both(pts):
             ax.plot([], [], label=f"{name} (AUC undefined: one class)")
             continue
@@ -101,10 +108,18 @@ def plot_roc_curves(curves: Curves, *, title: str = "ROC curve") -> bytes:
     return _png(fig, ax)
 
 
-def plot_calibration(curves: Curves, *, n_bins: int = 10, title: str = "Calibration (reliability)") -> bytes:
+def plot_calibration(
+    curves: Curves,
+    *,
+    n_bins: int = 10,
+    title: str = "Calibration (reliability)",
+    sample_weight: ArrayLike | None = None,
+) -> bytes:
     """Reliability diagram: mean predicted probability vs observed positive rate in ``n_bins`` equal-width bins.
 
-    Empty bins are left out. Scores must be probabilities; Brier score is in the legend.
+    Empty bins are left out. Scores must be probabilities; Brier score is in the legend. ``sample_weight`` (one
+    per row, the same rows for every curve) weights the bins and the Brier score (see
+    :func:`~imbalance_jobs.evaluation.reliability_curve`).
 
     Examples
     --------
@@ -116,12 +131,8 @@ def plot_calibration(curves: Curves, *, n_bins: int = 10, title: str = "Calibrat
     fig, ax = _axes(title, "Mean predicted probability", "Observed positive rate")
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label="perfectly calibrated")
     for name, y, p in _each(curves, probabilities=True):
-        bins = np.minimum((p * n_bins).astype(np.int64), n_bins - 1)  # [0, 1/n), ..., [(n-1)/n, 1]
-        counts = np.bincount(bins, minlength=n_bins)
-        used = counts > 0
-        mean_p = np.bincount(bins, weights=p, minlength=n_bins)[used] / counts[used]
-        rate = np.bincount(bins, weights=y, minlength=n_bins)[used] / counts[used]
-        ax.plot(mean_p, rate, marker="o", label=f"{name} (Brier={brier_and_log_loss(y, p)[0]:.4f})")
+        curve = reliability_curve(y, p, n_bins=n_bins, sample_weight=sample_weight)
+        ax.plot(curve.mean_predicted, curve.observed_rate, marker="o", label=f"{name} (Brier={curve.brier:.4f})")
     ax.set(xlim=(0.0, 1.0), ylim=(0.0, 1.02))
     return _png(fig, ax)
 

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 
 from imbalance_jobs.config import ThresholdConfig
 from imbalance_jobs.errors import DataValidationError
-from imbalance_jobs.evaluation._curves import OperatingPoints, as_binary, operating_points
+from imbalance_jobs.evaluation._curves import OperatingPoints, as_binary, as_weights, operating_points
 from imbalance_jobs.summary import Summary
 
 __all__ = ["ThresholdChoice", "choose_threshold"]
@@ -86,13 +86,17 @@ _OBJECTIVES: dict[str, Callable[[OperatingPoints, ThresholdConfig], _Pick]] = {
 }
 
 
-def choose_threshold(y_true: ArrayLike, scores: ArrayLike, config: ThresholdConfig) -> ThresholdChoice:
+def choose_threshold(
+    y_true: ArrayLike, scores: ArrayLike, config: ThresholdConfig, *, sample_weight: ArrayLike | None = None
+) -> ThresholdChoice:
     """Choose the operating threshold on validation rows by ``config.objective``.
 
     Objectives: ``max_f1``; ``max_recall_at_precision`` (precision >= ``min_precision``; if no threshold reaches
     it, the max-F1 threshold is returned with ``feasible=False`` and a note); ``max_precision_at_recall``
     (recall >= ``min_recall``); ``min_cost`` (least ``(fp_cost * FP + fn_cost * FN) / rows``). Validation rows
     must hold both classes (DataValidationError otherwise): a threshold tuned on one class means nothing.
+    ``sample_weight`` (one per row) tunes the cut for the population the rows stand for: with negatives sampled
+    at rate beta and weighted ``1 / beta``, a precision floor is met on the population, not on the sample.
 
     Examples
     --------
@@ -107,9 +111,9 @@ def choose_threshold(y_true: ArrayLike, scores: ArrayLike, config: ThresholdConf
     (True, True, True)
     """
     y, s = as_binary(y_true, scores)
-    pts = operating_points(y, s)
-    if not (pts.positives and pts.negatives):
-        found = f"got {pts.positives} positive(s) and {pts.negatives} negative(s)"
+    pts = operating_points(y, s, as_weights(sample_weight, y.size))
+    if not (y.any() and not y.all()):
+        found = f"got {int(y.sum())} positive(s) and {int(y.size - y.sum())} negative(s)"
         raise DataValidationError("validation rows", [f"choosing the operating threshold needs both classes; {found}"])
     index, feasible, note = _OBJECTIVES[config.objective](pts, config)
     return ThresholdChoice(
