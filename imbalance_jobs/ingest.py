@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import logging
-from typing import TYPE_CHECKING
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,13 +22,17 @@ from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext
 from imbalance_jobs.errors import DataValidationError, IngestError
 from imbalance_jobs.features import ROW_ID, required_columns
-from imbalance_jobs.storage import ObjectInfo, ObjectStore, join_uri
+from imbalance_jobs.negative_sampling import NegativeSample, keep_fraction, sample_salt
+from imbalance_jobs.row_hash import row_hash_unit
+from imbalance_jobs.storage import PARQUET, ObjectInfo, ObjectStore, join_uri
 from imbalance_jobs.summary import Summary
 
 if TYPE_CHECKING:
     import pandas as pd
 
 log = logging.getLogger(__name__)
+BATCH_ROWS = 262_144
+"""Rows per record batch read and per row group written: memory per step stays flat whatever the window."""
 
 __all__ = ["IngestSummary", "SnapshotObject", "ingest", "list_partitions", "partition_days", "read_snapshot"]
 
@@ -39,6 +45,8 @@ class SnapshotObject(Summary):
     day: dt.date
     skipped: str | None = None
     """Why the object was not read (a zero-byte file: an interrupted upload or an empty export), else None."""
+    rows_read: int | None = None
+    """Rows in the source file; ``rows`` counts those staged (fewer with negative or trial sampling)."""
 
 
 class IngestSummary(Summary):
@@ -51,6 +59,10 @@ class IngestSummary(Summary):
     snapshot_id: str
     skipped: list[str] = []
     """Data files in the window that were not read, each with the reason (also in the manifest)."""
+    population_label_counts: dict[str, int] = {}
+    """Label counts of every row read, before negative or trial sampling (what class-share checks judge)."""
+    negative_sample_beta: float = 1.0
+    """Share of negatives kept by ``source.negative_sample`` (1.0: none dropped)."""
 
 
 def partition_days(run_date: dt.date, lookback_days: int) -> list[dt.date]:
@@ -93,60 +105,208 @@ def list_partitions(
 
 
 def read_snapshot(ctx: RunContext) -> tuple[pd.DataFrame, list[SnapshotObject]]:
-    """Read every partition file in the window into one frame with a stable ``_row_id`` column."""
+    """Read every partition file in the window into one frame with a stable ``_row_id`` column (no sampling).
+
+    For a window that fits in memory (monitoring reads one day this way); :func:`ingest` streams instead.
+    """
+    import pandas as pd
+
+    config = ctx.config
+    scan = _Scan(config)
+    with tempfile.TemporaryDirectory(prefix="imbalance-ingest-") as tmp:
+        pairs = list(_scanned_objects(ctx, scan, Path(tmp), sampler=None))
+    records = [r for r, _ in pairs]
+    scan.raise_failures(_template(config))
+    frames = [f for _, f in pairs if f is not None]
+    try:
+        data = pd.concat(frames, ignore_index=True)
+    except (TypeError, ValueError) as exc:
+        raise IngestError(f"{records[0].uri} and others: partitions have incompatible schemas ({exc})") from exc
+    data = _downcast(data, keep=_narrow_never(config))
+    return data, records
+
+
+def _template(config: PipelineConfig) -> str:
+    return join_uri(f"s3://{config.source.bucket}", config.source.prefix)
+
+
+def _narrow_never(config: PipelineConfig) -> set[str]:
+    return {ROW_ID, config.label.column, *(config.split.key or [])}  # row keys hash exactly; labels stay int64
+
+
+class _Scan:
+    """Window-wide facts gathered while streaming: column kinds per partition, text columns that hold only
+    numbers, label counts before sampling, and the next row id (a row's position in the unsampled window)."""
+
+    def __init__(self, config: PipelineConfig):
+        feats = config.features
+        self.config = config
+        self.first_kind: dict[str, tuple[str, SnapshotObject, str]] = {}
+        self.drift: dict[str, str] = {}
+        self.text_skip = {config.label.column, feats.timestamp, *feats.exclude, *(feats.categorical or [])}
+        self.text_skip |= {config.split.timestamp_column, *(config.split.key or [])}
+        self.numeric_text: dict[str, tuple[bool, object]] = {}
+        self.population: dict[str, int] = {}
+        self.next_row_id = 0
+
+    def see_kinds(self, frame: pd.DataFrame, record: SnapshotObject) -> None:
+        for col in frame.columns:
+            if col == self.config.label.column or col in self.drift:
+                continue
+            kind = column_kind(frame[col])
+            if kind is None:
+                continue
+            first = self.first_kind.setdefault(col, (kind, record, str(frame[col].dtype)))
+            if kind != first[0]:
+                self.drift[col] = (
+                    f"column '{col}' changes type between days: {first[0]} ({first[2]}) on {first[1].day} "
+                    f"in {first[1].uri}, {kind} ({frame[col].dtype}) on {record.day} in {record.uri}; "
+                    f"every partition must store it the same way"
+                )
+            elif kind == "text" and col not in self.text_skip:
+                self._see_text(col, frame[col])
+
+    def _see_text(self, col: str, series: pd.Series) -> None:
+        import pandas as pd
+
+        so_far = self.numeric_text.get(col)
+        if so_far is not None and not so_far[0]:
+            return  # one word is enough: not a number column
+        values = series.dropna()
+        numeric = bool(pd.to_numeric(values, errors="coerce").notna().all())
+        self.numeric_text[col] = (numeric and (so_far is None or so_far[0]), so_far[1] if so_far else values.iloc[0])
+
+    def see_labels(self, labels: pd.Series) -> None:
+        for value, count in labels.value_counts(dropna=False).items():
+            key = str(value)
+            self.population[key] = self.population.get(key, 0) + int(count)
+
+    def raise_failures(self, template: str) -> None:
+        if self.drift:
+            raise DataValidationError(template, list(self.drift.values()))
+        failures = [
+            f"column '{col}' holds numbers stored as text (e.g. {example!r}) on every day; store it as "
+            f"a number, or list it under features.categorical if the numbers are category codes"
+            for col, (numeric, example) in self.numeric_text.items()
+            if numeric and self.first_kind.get(col, ("",))[0] == "text"
+        ]
+        if failures:
+            raise DataValidationError(template, failures)
+
+
+class _Sampler:
+    """Keeps every positive row and the negatives whose salted row hash falls below the fraction."""
+
+    def __init__(self, config: PipelineConfig, fraction: float, max_rows: int | None):
+        self.config, self.fraction, self.max_rows = config, fraction, max_rows
+        self.salt = sample_salt(config)
+        self.columns: list[str] | None = None
+        self.positives = self.negatives_seen = self.negatives_kept = 0
+
+    def keep(self, frame: pd.DataFrame, source: str) -> np.ndarray:
+        positive, negative = _label_masks(frame[self.config.label.column], self.config.label)
+        if self.columns is None:
+            from imbalance_jobs.split import hash_columns
+
+            self.columns = hash_columns(self.config, frame.drop(columns=[ROW_ID]), source=source)
+        kept_negative = negative & (row_hash_unit(frame, self.columns, self.salt) < self.fraction)
+        self.positives += int(positive.sum())
+        self.negatives_seen += int(negative.sum())
+        self.negatives_kept += int(kept_negative.sum())
+        return ~negative | kept_negative
+
+    def summary(self) -> NegativeSample:
+        beta = self.negatives_kept / self.negatives_seen if self.negatives_seen else 1.0
+        return NegativeSample(
+            fraction=self.fraction,
+            max_rows=self.max_rows,
+            positives=self.positives,
+            negatives_seen=self.negatives_seen,
+            negatives_kept=self.negatives_kept,
+            beta=beta,
+            salt=self.salt,
+            hashed_columns=list(self.columns or []),
+        )
+
+
+def _label_masks(labels: pd.Series, label: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(positive, negative) rows; labels outside the classes are neither, so sampling never drops them."""
+    negatives = [c for c in label.classes if c != label.positive]
+    if labels.dtype == object or str(labels.dtype) == "string":
+        text = labels.astype("string")
+        positive = (text == str(label.positive)).fillna(False).to_numpy(dtype=bool)
+        negative = text.isin([str(c) for c in negatives]).fillna(False).to_numpy(dtype=bool)
+        return positive, negative
+    values = labels.to_numpy()
+    return values == label.positive, np.isin(values, negatives)
+
+
+def _scanned_objects(
+    ctx: RunContext, scan: _Scan, workdir: Path, *, sampler: _Sampler | None, trial_fraction: float = 1.0
+) -> Iterator[tuple[SnapshotObject, pd.DataFrame | None]]:
+    """Each object in the window, read batch by batch, labels matched, sampled; ``None`` for a skipped file."""
     import pandas as pd
 
     config = ctx.config
     columns = required_columns(config)
-    frames, read, records = [], [], []
     for day, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days, include_empty=True):
         if obj.size == 0:
             why = "zero bytes: an interrupted upload or an empty export; not read"
             log.warning("%s: %s", obj.uri, why)
-            records.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=0, rows=0, day=day, skipped=why))
+            yield SnapshotObject(uri=obj.uri, etag=obj.etag, size=0, rows=0, day=day, skipped=why), None
             continue
-        frame = _read_object(ctx.store, obj, config, columns)
-        frames.append(frame)
-        read.append(SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=len(frame), day=day))
-        records.append(read[-1])
-    template = join_uri(f"s3://{config.source.bucket}", config.source.prefix)
-    failures = schema_drift(frames, read, skip={config.label.column})
-    if failures:
-        raise DataValidationError(template, failures)
-    try:
-        data = pd.concat(frames, ignore_index=True)
-    except (TypeError, ValueError) as exc:
-        raise IngestError(f"{read[0].uri} and others: partitions have incompatible schemas ({exc})") from exc
-    failures = numbers_as_text(data, config)
-    if failures:
-        raise DataValidationError(template, failures)
-    data[config.label.column] = normalize_labels(data[config.label.column], config.label.classes)
-    data = _downcast(data, keep={config.label.column, *(config.split.key or [])})  # row keys hash exactly
-    data.insert(0, ROW_ID, np.arange(len(data), dtype=np.int64))
-    return data, records
+        record = SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=0, day=day)
+        kept, read = [], 0
+        for batch in _batches(ctx.store, obj, config, columns, workdir):
+            scan.see_kinds(batch, record)
+            batch[config.label.column] = normalize_labels(batch[config.label.column], config.label.classes)
+            scan.see_labels(batch[config.label.column])
+            batch.insert(0, ROW_ID, np.arange(scan.next_row_id, scan.next_row_id + len(batch), dtype=np.int64))
+            scan.next_row_id += len(batch)
+            read += len(batch)
+            if sampler is not None:
+                batch = batch.loc[sampler.keep(batch, obj.uri)]
+            if trial_fraction < 1.0:
+                batch = _sample(batch, trial_fraction, config.label.column, config.seed + scan.next_row_id)
+            kept.append(batch)
+        frame = pd.concat(kept, ignore_index=True) if len(kept) > 1 else kept[0].reset_index(drop=True)
+        yield record.model_copy(update={"rows": len(frame), "rows_read": read}), frame
 
 
-def _read_object(store: ObjectStore, obj: ObjectInfo, config: PipelineConfig, columns: list[str] | None):
+def _batches(
+    store: ObjectStore, obj: ObjectInfo, config: PipelineConfig, columns: list[str] | None, workdir: Path
+) -> Iterator[pd.DataFrame]:
+    """One object as frames of at most BATCH_ROWS rows: streamed to a local file, read by record batches."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    raw = store.get_bytes(obj.uri)
+    path = workdir / "object"
+    store.download(obj.uri, path)
     try:
         if config.source.format == "parquet":
-            schema = pq.read_schema(io.BytesIO(raw))
-            _check_columns(obj.uri, schema.names, config, columns)
-            table = pq.read_table(io.BytesIO(raw), columns=columns)
-        else:
-            table = pacsv.read_csv(io.BytesIO(raw))
+            reader = pq.ParquetFile(path)
+            _check_columns(obj.uri, reader.schema_arrow.names, config, columns)
+            empty = reader.schema_arrow.empty_table()
+            batches = reader.iter_batches(batch_size=BATCH_ROWS, columns=columns)
+        else:  # CSV types are inferred from the whole file, so one object is read at once
+            table = pacsv.read_csv(path)
             _check_columns(obj.uri, table.column_names, config, columns)
             table = table.select(columns) if columns else table
-    except IngestError:
+            empty = table.schema.empty_table()
+            batches = iter(table.to_batches(max_chunksize=BATCH_ROWS))
+        seen = False
+        for batch in batches:
+            seen = True
+            yield batch.to_pandas()
+        if not seen:
+            yield (empty.select(columns) if columns else empty).to_pandas()
+    except (IngestError, DataValidationError):
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise IngestError(f"{obj.uri}: cannot read {config.source.format} file ({exc})") from exc
-    frame = table.to_pandas()
-    return frame
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _check_columns(uri: str, present: list[str], config: PipelineConfig, columns: list[str] | None) -> None:
@@ -185,47 +345,6 @@ def column_kind(series: pd.Series) -> str | None:
     if all(isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values):
         return "number"
     return "other"
-
-
-def schema_drift(frames: list[pd.DataFrame], records: list[SnapshotObject], *, skip: set[str]) -> list[str]:
-    """One failure per column whose kind differs between partitions, naming both days, files and types."""
-    failures = []
-    columns = dict.fromkeys(c for f in frames for c in f.columns if c not in skip)
-    for col in columns:
-        first: tuple[str, SnapshotObject, str] | None = None
-        for frame, rec in zip(frames, records, strict=True):
-            if col not in frame.columns or (kind := column_kind(frame[col])) is None:
-                continue
-            if first is None:
-                first = (kind, rec, str(frame[col].dtype))
-            elif kind != first[0]:
-                failures.append(
-                    f"column '{col}' changes type between days: {first[0]} ({first[2]}) on {first[1].day} "
-                    f"in {first[1].uri}, {kind} ({frame[col].dtype}) on {rec.day} in {rec.uri}; "
-                    f"every partition must store it the same way"
-                )
-                break
-    return failures
-
-
-def numbers_as_text(frame: pd.DataFrame, config: PipelineConfig) -> list[str]:
-    """Feature columns whose every value is a number written as text: never guessed to be categories."""
-    import pandas as pd
-
-    feats = config.features
-    skip = {config.label.column, feats.timestamp, *feats.exclude, *(feats.categorical or [])}
-    skip |= {config.split.timestamp_column, *(config.split.key or [])}
-    failures = []
-    for col in frame.columns:
-        if col in skip or column_kind(frame[col]) != "text":
-            continue
-        values = frame[col].dropna()
-        if pd.to_numeric(values, errors="coerce").notna().all():
-            failures.append(
-                f"column '{col}' holds numbers stored as text (e.g. {values.iloc[0]!r}) on every day; store it as "
-                f"a number, or list it under features.categorical if the numbers are category codes"
-            )
-    return failures
 
 
 def normalize_labels(values: pd.Series, classes: list[int | str]) -> pd.Series:
@@ -290,12 +409,40 @@ def snapshot_id(records: list[SnapshotObject]) -> str:
 
 
 def ingest(ctx: RunContext) -> IngestSummary:
-    """Stage: read the window, stage ``data.parquet`` and ``manifest.json`` under the run prefix."""
+    """Stage: stream the window into ``data.parquet`` (plus ``manifest.json``) under the run prefix.
+
+    Objects are read one at a time in record batches; with ``source.negative_sample`` only positives and the
+    hash-kept negatives are held. Each object's rows go to a local part file, then the parts are written as one
+    parquet object (row groups of at most BATCH_ROWS rows that never span two objects), uploaded in parts.
+    """
     config = ctx.config
-    data, records = read_snapshot(ctx)
-    data = _sample(data, ctx.options.sample_fraction, config.label.column, config.seed)
-    counts = {str(k): int(v) for k, v in data[config.label.column].value_counts(dropna=False).sort_index().items()}
+    scan = _Scan(config)
     data_uri, manifest_uri = ctx.staging_uri("ingest", "data.parquet"), ctx.staging_uri("ingest", "manifest.json")
+    with tempfile.TemporaryDirectory(prefix="imbalance-ingest-") as tmp:
+        workdir = Path(tmp)
+        sampler = _sampler(ctx, workdir)
+        records, parts = [], []
+        for record, frame in _scanned_objects(
+            ctx, scan, workdir, sampler=sampler, trial_fraction=ctx.options.sample_fraction
+        ):
+            records.append(record)
+            if frame is not None:
+                parts.append(_write_part(frame, workdir / f"part-{len(parts):05d}.parquet", config))
+            del frame
+        scan.raise_failures(_template(config))
+        counts = _join_parts(parts, workdir / "data.parquet", config, records)
+        ctx.store.upload(data_uri, workdir / "data.parquet", content_type=PARQUET)
+    rows = sum(counts.values())
+    sample = sampler.summary() if sampler is not None else None
+    if sample is not None:
+        log.info(
+            "negative sample: kept %d of %d negatives (beta %.6f) and all %d positives",
+            sample.negatives_kept,
+            sample.negatives_seen,
+            sample.beta,
+            sample.positives,
+        )
+    population = dict(sorted(scan.population.items()))
     sid = snapshot_id(records)
     manifest = {
         "pipeline": config.name,
@@ -304,19 +451,89 @@ def ingest(ctx: RunContext) -> IngestSummary:
         "lookback_days": ctx.lookback_days,
         "sample_fraction": ctx.options.sample_fraction,
         "snapshot_id": sid,
-        "rows": len(data),
+        "rows": rows,
+        "rows_read": scan.next_row_id,
         "label_counts": counts,
+        "population_label_counts": population,
+        "negative_sample": sample.to_json_dict() if sample is not None else None,
+        "row_group_rows": BATCH_ROWS,
         "objects": [r.to_json_dict() for r in records],
     }
-    ctx.store.put_frame(data_uri, data)
     ctx.store.put_json(manifest_uri, manifest)
     return IngestSummary(
         data_uri=data_uri,
         manifest_uri=manifest_uri,
-        rows=len(data),
+        rows=rows,
         days=sorted({r.day for r in records if r.skipped is None}),
         objects=sum(r.skipped is None for r in records),
         label_counts=counts,
         snapshot_id=sid,
         skipped=[f"{r.uri}: {r.skipped}" for r in records if r.skipped],
+        population_label_counts=population,
+        negative_sample_beta=sample.beta if sample is not None else 1.0,
     )
+
+
+def _sampler(ctx: RunContext, workdir: Path) -> _Sampler | None:
+    """The negative sampler for this window; ``max_rows`` first counts the labels (a label-column-only pass)."""
+    config = ctx.config
+    spec = config.source.negative_sample
+    if spec is None:
+        return None
+    if spec.max_rows is None:
+        return _Sampler(config, keep_fraction(config, 0, 0), None)
+    counts: dict[str, int] = {}
+    for _, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days):
+        for batch in _batches(ctx.store, obj, config, [config.label.column], workdir):
+            labels = normalize_labels(batch[config.label.column], config.label.classes)
+            for value, n in labels.astype("string").value_counts().items():
+                counts[str(value)] = counts.get(str(value), 0) + int(n)
+    positive = str(config.label.positive)
+    negatives = sum(counts.get(str(c), 0) for c in config.label.classes if str(c) != positive)
+    return _Sampler(config, keep_fraction(config, counts.get(positive, 0), negatives), spec.max_rows)
+
+
+def _write_part(frame: pd.DataFrame, path: Path, config: PipelineConfig) -> Path:
+    _downcast(frame, keep=_narrow_never(config)).to_parquet(path, index=False)
+    return path
+
+
+def _join_parts(parts: list[Path], path: Path, config: PipelineConfig, records: list[SnapshotObject]) -> dict[str, int]:
+    """Write the parts as one parquet file under a schema they all fit (narrow types widened where they
+    differ); returns the label counts of the rows written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = _common_schema([pq.read_schema(p).remove_metadata() for p in parts])
+    counts: dict[str, int] = {}
+    with pq.ParquetWriter(path, schema) as writer:
+        for part in parts:
+            for batch in pq.ParquetFile(part).iter_batches(batch_size=BATCH_ROWS):
+                table = pa.Table.from_batches([batch]).select(schema.names)
+                try:
+                    table = table.cast(schema)
+                except (pa.ArrowException, ValueError) as exc:
+                    raise IngestError(
+                        f"{records[0].uri} and others: partitions have incompatible schemas ({exc})"
+                    ) from exc
+                writer.write_table(table, row_group_size=BATCH_ROWS)
+                for item in table.column(config.label.column).value_counts().to_pylist():
+                    key = _label_text(item["values"]) if item["values"] is not None else "nan"
+                    counts[key] = counts.get(key, 0) + int(item["counts"])
+            part.unlink()
+    return dict(sorted(counts.items()))
+
+
+def _common_schema(schemas: list[Any]) -> Any:
+    """Field by field: arrow's permissive promotion (int8 + int16 -> int16, ints + floats -> float), else text."""
+    import pyarrow as pa
+
+    fields = []
+    for field in schemas[0]:
+        types = [s.field(field.name).type for s in schemas if field.name in s.names]
+        try:
+            merged = pa.unify_schemas([pa.schema([(field.name, t)]) for t in types], promote_options="permissive")
+            fields.append(merged.field(0))
+        except (pa.ArrowException, ValueError):
+            fields.append(pa.field(field.name, pa.string()))
+    return pa.schema(fields)

@@ -11,6 +11,7 @@ about a minute with the object named, not in a quarter of an hour. Each retry is
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -39,6 +40,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 _STARTED = "imbalance_jobs_started"
+PARQUET = "application/vnd.apache.parquet"
+MULTIPART_BYTES = 64 * 2**20
+"""Objects larger than this are uploaded in parts of this size (S3 refuses single PUTs over 5 GB)."""
+_CHUNK = 8 * 2**20
 
 
 class ConditionalWriteFailed(StorageError):
@@ -210,6 +215,48 @@ class ObjectStore:
         with self._errors(uri, "write"):
             return self.client.put_object(Bucket=bucket, Key=key, Body=data, ContentType=content_type, **extra)["ETag"]
 
+    def download(self, uri: str, path: str | os.PathLike[str]) -> int:
+        """Stream an object into a local file in 8 MB chunks (memory stays flat whatever its size); bytes written."""
+        bucket, key = split_uri(uri)
+        written = 0
+        with self._errors(uri, "read"), open(path, "wb") as out:
+            body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+            for chunk in body.iter_chunks(_CHUNK):
+                written += out.write(chunk)
+        return written
+
+    def upload(self, uri: str, path: str | os.PathLike[str], *, content_type: str = "application/octet-stream") -> str:
+        """Write a local file as an object: one PUT up to 64 MB, a multipart upload above (aborted on failure)."""
+        size = os.path.getsize(path)
+        if size <= MULTIPART_BYTES:
+            with open(path, "rb") as f:
+                return self.put_bytes(uri, f.read(), content_type=content_type)
+        bucket, key = split_uri(uri)
+        with self._errors(uri, "write"):
+            upload_id = self.client.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)[
+                "UploadId"
+            ]
+        try:
+            parts = []
+            with open(path, "rb") as f:
+                for number in range(1, size // MULTIPART_BYTES + 2):
+                    data = f.read(MULTIPART_BYTES)
+                    if not data:
+                        break
+                    with self._errors(uri, f"write part {number}"):
+                        etag = self.client.upload_part(
+                            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data
+                        )["ETag"]
+                    parts.append({"PartNumber": number, "ETag": etag})
+            with self._errors(uri, "write"):
+                return self.client.complete_multipart_upload(
+                    Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )["ETag"]
+        except BaseException:
+            with contextlib.suppress(Exception):  # the store may be the thing that failed; it expires parts itself
+                self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
     def head(self, uri: str) -> ObjectInfo | None:
         bucket, key = split_uri(uri)
         with self._errors(uri, "inspect", missing_ok=True):
@@ -263,10 +310,14 @@ class ObjectStore:
         return self.put_bytes(uri, data, content_type="application/json", **kwargs)
 
     def put_frame(self, uri: str, frame: pd.DataFrame) -> str:
-        """Write a DataFrame as parquet (index dropped; row identity lives in a column)."""
-        buf = io.BytesIO()
-        frame.to_parquet(buf, index=False)
-        return self.put_bytes(uri, buf.getvalue(), content_type="application/vnd.apache.parquet")
+        """Write a DataFrame as parquet (index dropped; row identity lives in a column), through a temporary
+        file so a large frame is never held twice in memory and goes up in parts."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="imbalance-put-") as tmp:
+            path = os.path.join(tmp, "frame.parquet")
+            frame.to_parquet(path, index=False)
+            return self.upload(uri, path, content_type=PARQUET)
 
     def get_frame(self, uri: str, columns: list[str] | None = None) -> pd.DataFrame:
         import pyarrow.parquet as pq
