@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -136,3 +137,29 @@ def test_deadline_ends_retries_against_a_silent_server() -> None:
         with pytest.raises(DeadlineExceeded, match=r"s3://b/k: cannot read: GetObject: no answer .* 1.2s deadline"):
             store.get_bytes("s3://b/k")
         assert time.monotonic() - start < 5
+
+
+def test_large_objects_go_up_in_parts_and_come_down_in_chunks(store, buckets, tmp_path, monkeypatch) -> None:
+    import imbalance_jobs.storage as storage
+
+    monkeypatch.setattr(storage, "MULTIPART_BYTES", 5 * 2**20)  # S3's smallest part size, so the test stays small
+    payload = os.urandom(11 * 2**20 + 123)  # two full parts and a short last one
+    source, back = tmp_path / "up.bin", tmp_path / "down.bin"
+    source.write_bytes(payload)
+    uri = f"s3://{buckets['artifacts']}/big/object.bin"
+    etag = store.upload(uri, source)
+    assert etag.strip('"').endswith("-3")  # S3 names a multipart ETag by its part count
+    assert store.download(uri, back) == len(payload)
+    assert back.read_bytes() == payload
+    assert not store.client.list_multipart_uploads(Bucket=buckets["artifacts"]).get("Uploads")
+
+
+def test_a_failed_multipart_upload_leaves_no_object(store, buckets, tmp_path, monkeypatch) -> None:
+    import imbalance_jobs.storage as storage
+
+    monkeypatch.setattr(storage, "MULTIPART_BYTES", 5 * 2**20)
+    source = tmp_path / "up.bin"
+    source.write_bytes(os.urandom(6 * 2**20))
+    uri = "s3://missing-bucket-for-parts/big.bin"
+    with pytest.raises(StorageError, match="bucket 'missing-bucket-for-parts' does not exist"):
+        store.upload(uri, source)
