@@ -22,6 +22,7 @@ __all__ = [
     "candidate_cost",
     "cost_problems",
     "judge_cost",
+    "sampled_rows",
 ]
 
 
@@ -126,14 +127,43 @@ def candidate_cost(
     return CandidateCost(name=candidate.name, seconds=total, step=step, growth=worst)
 
 
-def cost_problems(config: PipelineConfig, rows: int) -> tuple[list[str], list[str]]:
-    """``(refusals, warnings)`` for ``rows`` rows: a candidate past the run timeout is refused; a superlinear step
-    or one taking over a quarter of the timeout is warned about. Each line names the candidate and the estimate."""
+def sampled_rows(config: PipelineConfig, rows: int, positive_share: float = 0.05) -> tuple[int, float]:
+    """Rows and positive share after ``source.negative_sample`` on a window of ``rows`` rows.
+
+    >>> from imbalance_jobs.config import PipelineConfig
+    >>> raw = {"name": "demo", "source": {"bucket": "b1b", "negative_sample": {"fraction": 0.05}},
+    ...        "artifacts": {"bucket": "b1b"}, "label": {"column": "y"}}
+    >>> sampled_rows(PipelineConfig.model_validate(raw), 20_000_000, positive_share=0.003)
+    (1057000, 0.05676442762535478)
+    """
+    spec = config.source.negative_sample
+    if spec is None:
+        return rows, positive_share
+    positives = rows * positive_share
+    negatives = rows - positives
+    kept = (
+        negatives * spec.fraction
+        if spec.fraction is not None
+        else min(negatives, max((spec.max_rows or 0) - positives, 0))
+    )
+    total = positives + kept
+    return round(total), positives / total if total else positive_share
+
+
+def cost_problems(config: PipelineConfig, rows: int, *, positive_share: float = 0.05) -> tuple[list[str], list[str]]:
+    """``(refusals, warnings)`` for a window of ``rows`` rows (fewer after ``source.negative_sample``): a candidate
+    past the run timeout is refused; a superlinear step or one taking over a quarter of the timeout is warned
+    about. Each line names the candidate and the estimate."""
     refusals, warnings = [], []
     fit_share = 1.0 - config.split.test_size
+    kept, share = sampled_rows(config, rows, positive_share)
     for i, candidate in enumerate(config.training.candidates):
-        cost = candidate_cost(candidate, rows, cv_folds=config.training.cv_folds, fit_share=fit_share)
-        verdict, text = judge_cost(config, cost, rows)
+        cost = candidate_cost(
+            candidate, kept, cv_folds=config.training.cv_folds, positive_share=share, fit_share=fit_share
+        )
+        verdict, text = judge_cost(config, cost, kept)
+        if kept != rows:
+            text = text.replace(f"at {kept:,} rows", f"at {kept:,} rows (of {rows:,}, source.negative_sample)", 1)
         line = f"training > candidates[{i}] ({candidate.name}): {text}"
         if verdict == "refuse":
             refusals.append(line)
@@ -153,7 +183,7 @@ def judge_cost(config: PipelineConfig, cost: CandidateCost, rows: int) -> tuple[
     if cost.seconds > timeout:
         return "refuse", (
             f"{text}, past airflow.run_timeout_minutes ({config.airflow.run_timeout_minutes}); drop it, or train "
-            f"on fewer rows (source.lookback_days)"
+            f"on fewer rows (source.negative_sample, source.lookback_days)"
         )
     if cost.superlinear or cost.seconds > timeout / 4:
         return "warn", text

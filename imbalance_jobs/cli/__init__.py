@@ -30,18 +30,18 @@ def cmd_config_validate(args: argparse.Namespace) -> int:
             failed += 1
             print(exc, file=sys.stderr)
             continue
-        if args.rows is not None and not _costs_fit(path, config, args.rows):
+        if args.rows is not None and not _costs_fit(path, config, args.rows, args.positive_share):
             failed += 1
             continue
         print(f"{path}: ok ({config.name}, {len(config.training.candidates)} candidate(s))")
     return EXIT_CONFIG if failed else EXIT_OK
 
 
-def _costs_fit(path: str, config, rows: int) -> bool:
+def _costs_fit(path: str, config, rows: int, positive_share: float) -> bool:
     """Print the cost warnings of ``config`` at ``rows`` rows; False (and the refusals) when one cannot finish."""
     from imbalance_jobs.costs import cost_problems
 
-    refusals, warnings = cost_problems(config, rows)
+    refusals, warnings = cost_problems(config, rows, positive_share=positive_share)
     for line in warnings:
         print(f"{path} > {line}: warning", file=sys.stderr)
     for line in refusals:
@@ -75,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="expected rows in the window: estimate each candidate's nightly cost, warn or refuse (exit 4)",
+    )
+    p.add_argument(
+        "--positive-share",
+        type=float,
+        default=0.05,
+        help="with --rows: expected share of positive rows (default 0.05); sets what negative sampling keeps",
     )
     p.set_defaults(func=cmd_config_validate)
 

@@ -84,3 +84,27 @@ def test_train_stage_refuses_before_fitting_a_candidate_that_cannot_finish() -> 
     )
     with pytest.raises(StrategyError, match=r"candidates 'svm': refused before fitting: ~\d+ min per nightly run"):
         cross_validate_candidate(slow, frame.drop(columns=["merchant_category", "channel"]), config)
+
+
+def _fraud(tmp_path: Path, **source) -> Path:
+    data = yaml.safe_load((REPO / "configs" / "fraud.yaml").read_text())
+    data["source"].update(source)
+    path = tmp_path / "fraud.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_negative_sampling_keeps_the_default_sweep_feasible_at_20m_rows(tmp_path, capsys) -> None:
+    args = ["--rows", "20000000", "--positive-share", "0.003"]
+    assert main(["config", "validate", str(_fraud(tmp_path)), *args]) == 4
+    err = capsys.readouterr().err
+    assert "(logreg_smote): ~" in err
+    assert "train on fewer rows (source.negative_sample, source.lookback_days)" in err
+    sampled = _fraud(tmp_path, negative_sample={"fraction": 0.05})
+    assert main(["config", "validate", str(sampled), *args]) == 0
+
+
+def test_cost_lines_say_how_many_rows_are_left_after_negative_sampling(tmp_path, capsys) -> None:
+    sampled = _fraud(tmp_path, negative_sample={"fraction": 0.05})
+    assert main(["config", "validate", str(sampled), "--rows", "20000000"]) == 4  # 5 % positives: 1M of them stay
+    assert "at 1,950,000 rows (of 20,000,000, source.negative_sample)" in capsys.readouterr().err
