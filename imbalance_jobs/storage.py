@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import io
 import json
 import logging
 import os
@@ -320,13 +319,20 @@ class ObjectStore:
             return self.upload(uri, path, content_type=PARQUET)
 
     def get_frame(self, uri: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Read a parquet object (only ``columns`` when given) through a temporary file: the object's bytes are
+        never held beside the table, and the table's buffers are released as the frame is built."""
+        import tempfile
+
         import pyarrow.parquet as pq
 
-        raw = self.get_bytes(uri)
-        try:
-            return pq.read_table(io.BytesIO(raw), columns=columns).to_pandas()
-        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-            raise StorageError(f"{uri}: cannot read parquet ({exc})") from exc
+        with tempfile.TemporaryDirectory(prefix="imbalance-get-") as tmp:
+            path = os.path.join(tmp, "frame.parquet")
+            self.download(uri, path)
+            try:
+                table = pq.read_table(path, columns=columns, memory_map=True)
+                return table.to_pandas(self_destruct=True, split_blocks=True)
+            except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+                raise StorageError(f"{uri}: cannot read parquet ({exc})") from exc
 
     # -- errors --------------------------------------------------------------------------------------------
     def _errors(self, uri: str, action: str, *, missing_ok: bool = False, exists_ok: bool = False) -> _Guard:
