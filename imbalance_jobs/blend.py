@@ -73,11 +73,14 @@ class BlendEvidence:
     cv_scores: list[float]
 
 
-def blend_evidence(oofs: dict[str, pd.DataFrame], *, metric: str) -> BlendEvidence:
+def blend_evidence(
+    oofs: dict[str, pd.DataFrame], *, metric: str, sample_weight: np.ndarray | None = None
+) -> BlendEvidence:
     """Average the members' out-of-fold probabilities row by row and score each fold like a candidate.
 
     ``oofs`` maps member name -> its ``oof.parquet`` frame; rows are aligned by ``_row_id`` and only rows held
-    out for every member (the same rows, as the folds are shared) are scored.
+    out for every member (the same rows, as the folds are shared) are scored. ``sample_weight`` (one per oof
+    row) weights each fold's score as the members' were (population weights of a negative sample).
     """
     from imbalance_jobs.features import ROW_ID
     from imbalance_jobs.training import score_predictions
@@ -94,7 +97,13 @@ def blend_evidence(oofs: dict[str, pd.DataFrame], *, metric: str) -> BlendEviden
         out[column] = proba[:, k]
     y, fold = out["label_code"].to_numpy(), out["fold"].to_numpy()
     scores = [
-        score_predictions(metric, y[fold == k], proba[fold == k], len(columns))
+        score_predictions(
+            metric,
+            y[fold == k],
+            proba[fold == k],
+            len(columns),
+            sample_weight=None if sample_weight is None else sample_weight[fold == k],
+        )
         for k in sorted(set(fold[fold >= 0].tolist()))
     ]
     return BlendEvidence(members=names, oof=out, cv_scores=scores)

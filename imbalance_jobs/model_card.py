@@ -43,6 +43,7 @@ def render_model_card(config: PipelineConfig, version: str, model: dict[str, Any
         ],
         "",
         "## Test results (held-out rows, never used for fitting, threshold or calibration)",
+        *_population_lines(verdict),
         *_metric_lines(cand, verdict),
         "",
         "## Promotion verdict",
@@ -71,6 +72,19 @@ def _blend_lines(model: dict[str, Any]) -> list[str]:
     if not blend:
         return []
     return [f"- a blend ({blend['combine']}) of: {', '.join(f'`{m}`' for m in blend['members'])}"]
+
+
+def _population_lines(verdict: dict[str, Any]) -> list[str]:
+    """Under negative sampling: the figures below are weighted estimates for the unsampled population."""
+    population = verdict.get("population")
+    if not population:
+        return []
+    return [
+        f"Negative sampling at ingest: {population['note']}. The calibrated probabilities include the prior "
+        "correction (odds times beta), so they refer to the unsampled population too; the training data's class "
+        "counts are those of the sample.",
+        "",
+    ]
 
 
 def _contract_lines(verdict: dict[str, Any]) -> list[str]:

@@ -4,6 +4,10 @@ Stored metrics are never compared: the champion is loaded from its published ver
 this run, on exactly the rows the candidate is scored on (``evaluation/scores.parquet`` records them). Those rows
 are today's test rows that the champion can never have seen, by its own split contract
 (:mod:`imbalance_jobs.split_contract`); the verdict's ``comparison`` says which rows and why.
+
+When ingest kept only a share ``beta`` of the negatives, every figure here (point values, bootstrap intervals,
+the paired AP gain, plots) weights each kept negative ``1 / beta``: they estimate the unsampled population, and
+the verdict says so (``population``). ``evaluation/scores.parquet`` then carries each row's ``weight``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.context import RunContext
 from imbalance_jobs.features import ROW_ID
 from imbalance_jobs.labels import encode_labels, positive_code
+from imbalance_jobs.population import population_note, row_weights, run_beta
 from imbalance_jobs.promotion import GateInputs, ModelFigures, Verdict, decide
 from imbalance_jobs.publishing import Champion, read_champion
 from imbalance_jobs.scoring import DeployedModel
@@ -67,10 +72,13 @@ def evaluate(ctx: RunContext, selection: SelectionSummary, test_uri: str) -> Eva
         scored["champion"] = _score(DeployedModel.load(ctx.store, ctx.layout.version_prefix(champion.version)), frame)
     rows = compared.mask if compared.mask is not None else np.ones(len(frame), dtype=bool)
     y_pos = y[rows] == watched
+    beta = run_beta(ctx)
+    weights = row_weights(config, y, beta)
+    w = weights[rows] if weights is not None else None
     ranking = {k: _watched(m.ranking[rows], watched) for k, m in scored.items()}
-    metrics = {k: _metrics(config, m, y[rows], m.scores[rows], m.ranking[rows]) for k, m in scored.items()}
-    _add_cis(config, metrics["candidate"], scored["candidate"], y_pos, rows, watched)
-    paired = _paired(config, y_pos, ranking)
+    metrics = {k: _metrics(config, m, y[rows], m.scores[rows], m.ranking[rows], w) for k, m in scored.items()}
+    _add_cis(config, metrics["candidate"], scored["candidate"], y_pos, rows, watched, w)
+    paired = _paired(config, y_pos, ranking, w)
     inputs = GateInputs(
         candidate=_figures(metrics["candidate"]),
         champion=_figures(metrics["champion"]) if "champion" in metrics else None,
@@ -81,9 +89,14 @@ def evaluate(ctx: RunContext, selection: SelectionSummary, test_uri: str) -> Eva
         evidence=compared.reason if champion else "",
     )
     verdict = decide(config.gate, inputs, force=ctx.options.force, force_reason=ctx.options.force_reason)
-    _write_scores(ctx, frame, y, scored, rows)
-    _write_plots(ctx, y_pos, ranking, {k: _watched(m.scores[rows], watched) for k, m in scored.items()}, scored)
+    if weights is not None:
+        verdict = verdict.model_copy(update={"summary": f"{verdict.summary}; {population_note(beta)}"})
+    _write_scores(ctx, frame, y, scored, rows, weights)
+    calibrated = {k: _watched(m.scores[rows], watched) for k, m in scored.items()}
+    _write_plots(ctx, y_pos, ranking, calibrated, scored, w)
     body = _verdict_body(ctx, selection, champion, metrics, paired, verdict, frame)
+    if weights is not None:
+        body["population"] = {"sample_beta": beta, "note": population_note(beta)}
     body["comparison"] = _comparison(compared, frame, rows, int(y_pos.sum()))
     body["split"] = {"spec": today.to_json_dict(), "warnings": today.warnings}
     body["warnings"] = today.warnings
@@ -123,16 +136,28 @@ def _watched(values: np.ndarray, watched: int) -> np.ndarray:
 
 
 def _metrics(
-    config: PipelineConfig, model: _Scored, y: np.ndarray, scores: np.ndarray, ranking: np.ndarray
+    config: PipelineConfig,
+    model: _Scored,
+    y: np.ndarray,
+    scores: np.ndarray,
+    ranking: np.ndarray,
+    weights: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """Threshold and probability figures from the calibrated scores; ranking figures from the raw ones."""
+    """Threshold and probability figures from the calibrated scores; ranking figures from the raw ones.
+
+    ``weights``: population weights of a negative sample (binary only), applied to every figure.
+    """
     from imbalance_jobs.evaluation import binary_metrics, multiclass_metrics
 
     ev, deployed = config.evaluation, model.model
     if scores.ndim > 1:
         names = deployed.description["label"]["class_names"]
         return multiclass_metrics(y, scores, class_names=names, watched=positive_code(config.label)).to_json_dict()
-    targets = {"recall_targets": ev.recall_targets, "precision_targets": ev.precision_targets}
+    targets = {
+        "recall_targets": ev.recall_targets,
+        "precision_targets": ev.precision_targets,
+        "sample_weight": weights,
+    }
     result = binary_metrics(y, scores, threshold=deployed.threshold, **targets).to_json_dict()
     ranked = binary_metrics(y, ranking, threshold=deployed.threshold, **targets).to_json_dict()
     result.update({k: ranked[k] for k in _RANKING_METRICS})
@@ -144,21 +169,36 @@ _RANKING_METRICS = ("average_precision", "roc_auc", "precision_at_recall", "reca
 
 
 def _add_cis(
-    config: PipelineConfig, metrics: dict[str, Any], model: _Scored, y_pos: np.ndarray, rows: np.ndarray, watched: int
+    config: PipelineConfig,
+    metrics: dict[str, Any],
+    model: _Scored,
+    y_pos: np.ndarray,
+    rows: np.ndarray,
+    watched: int,
+    weights: np.ndarray | None = None,
 ) -> None:
-    """The candidate's AP and recall with bootstrap intervals: the gate's first model and monitoring read them."""
+    """The candidate's AP, recall, precision (and binary Brier) with bootstrap intervals, weighted like the
+    points: the gate's first model and monitoring read them."""
     from imbalance_jobs.evaluation import bootstrap_ci
 
     common = {
         "n_resamples": config.evaluation.bootstrap_samples,
         "confidence": config.evaluation.confidence,
         "seed": config.seed,
+        "sample_weight": weights,
     }
     y_int = y_pos.astype(np.int64)
     decision, threshold = model.model.operating_point(model.scores[rows], watched)
-    ap = bootstrap_ci(y_int, _watched(model.ranking[rows], watched), metric="average_precision", **common)
-    recall = bootstrap_ci(y_int, decision, metric="recall", threshold=threshold, **common)
-    for name, ci in (("average_precision_ci", ap), ("recall_ci", recall)):
+    cis = {
+        "average_precision_ci": bootstrap_ci(
+            y_int, _watched(model.ranking[rows], watched), metric="average_precision", **common
+        ),
+        "recall_ci": bootstrap_ci(y_int, decision, metric="recall", threshold=threshold, **common),
+        "precision_ci": bootstrap_ci(y_int, decision, metric="precision", threshold=threshold, **common),
+    }
+    if model.model.binary:
+        cis["brier_ci"] = bootstrap_ci(y_int, model.scores[rows], metric="brier", **common)
+    for name, ci in cis.items():
         metrics[name] = {"low": ci.low, "high": ci.high, "confidence": ci.confidence}
 
 
@@ -170,7 +210,9 @@ def _figures(metrics: dict[str, Any]) -> ModelFigures:
     return ModelFigures(average_precision=metrics["average_precision"], recall=metrics["recall"])
 
 
-def _paired(config: PipelineConfig, y_pos: np.ndarray, scores: dict[str, np.ndarray]) -> dict[str, Any] | None:
+def _paired(
+    config: PipelineConfig, y_pos: np.ndarray, scores: dict[str, np.ndarray], weights: np.ndarray | None = None
+) -> dict[str, Any] | None:
     if "champion" not in scores or y_pos.all() or not y_pos.any():
         return None
     from imbalance_jobs.evaluation import paired_bootstrap
@@ -183,6 +225,7 @@ def _paired(config: PipelineConfig, y_pos: np.ndarray, scores: dict[str, np.ndar
         n_resamples=config.evaluation.bootstrap_samples,
         confidence=config.evaluation.confidence,
         seed=config.seed,
+        sample_weight=weights,
     )
     return result.to_json_dict()
 
@@ -202,11 +245,21 @@ def _comparison(compared: ComparedRows, frame: Any, rows: np.ndarray, positives:
     }
 
 
-def _write_scores(ctx: RunContext, frame: Any, y: np.ndarray, scored: dict[str, _Scored], compared: np.ndarray) -> None:
-    """Every test row with each model's scores and whether the gate compared on it (``compared``)."""
+def _write_scores(
+    ctx: RunContext,
+    frame: Any,
+    y: np.ndarray,
+    scored: dict[str, _Scored],
+    compared: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> None:
+    """Every test row with each model's scores, whether the gate compared on it (``compared``) and, under
+    negative sampling, the population rows it stands for (``weight``)."""
     import pandas as pd
 
     out = pd.DataFrame({ROW_ID: frame[ROW_ID].to_numpy(), "label_code": y, "compared": compared})
+    if weights is not None:
+        out["weight"] = weights
     for name, model in scored.items():
         if model.scores.ndim == 1:
             out[f"{name}_score"] = model.scores
@@ -223,8 +276,12 @@ def _write_plots(
     ranking: dict[str, np.ndarray],
     scores: dict[str, np.ndarray],
     models: dict[str, _Scored],
+    weights: np.ndarray | None = None,
 ) -> None:
-    """PR and ROC curves from the ranking scores (the gate's AP); calibration and histogram from decisions."""
+    """PR and ROC curves from the ranking scores (the gate's AP); calibration and histogram from decisions.
+
+    Curves and reliability bins are weighted like the figures (the histogram is per class, where weights are
+    constant, so it needs none)."""
     from imbalance_jobs.evaluation import plot_calibration, plot_pr_curves, plot_roc_curves, plot_score_histograms
 
     y_int = y_pos.astype(np.int64)
@@ -232,10 +289,11 @@ def _write_plots(
     calibrated = {name: (y_int, s) for name, s in scores.items()}
     threshold = models["candidate"].model.threshold
     threshold = threshold if threshold is not None else 0.5
+    name = ctx.config.name
     images = {
-        "pr_curve.png": plot_pr_curves(curves, title=f"{ctx.config.name}: precision-recall on test rows"),
-        "roc_curve.png": plot_roc_curves(curves, title=f"{ctx.config.name}: ROC on test rows"),
-        "calibration.png": plot_calibration(calibrated),
+        "pr_curve.png": plot_pr_curves(curves, title=f"{name}: precision-recall on test rows", sample_weight=weights),
+        "roc_curve.png": plot_roc_curves(curves, title=f"{name}: ROC on test rows", sample_weight=weights),
+        "calibration.png": plot_calibration(calibrated, sample_weight=weights),
         "score_hist.png": plot_score_histograms(y_int, scores["candidate"], threshold=threshold, title="candidate"),
     }
     for name, png in images.items():

@@ -5,6 +5,10 @@ preference). Calibration and threshold are fit on the chosen candidate's out-of-
 non-test row (``training.calibrate_on: oof``, as scikit-learn's ``TunedThresholdClassifierCV`` does) or on the
 validation part (``validation``); the test rows stay untouched until the evaluate stage scores champion and
 candidate side by side.
+
+When ingest kept a share ``beta`` of the negatives, the calibrator is fit on the sampled rows and carries
+``sample_beta`` (odds times beta), and the threshold and calibration report weight each kept negative
+``1 / beta``: the shipped probabilities and the threshold's precision refer to the unsampled population.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from imbalance_jobs.context import RunContext
 from imbalance_jobs.errors import CandidateError
 from imbalance_jobs.labels import class_names, encode_labels
 from imbalance_jobs.model_choice import Choice, choose
+from imbalance_jobs.population import population_note, row_weights, run_beta
 from imbalance_jobs.scoring import DeployedModel
 from imbalance_jobs.summary import Summary
 from imbalance_jobs.training import CandidateResult
@@ -44,6 +49,8 @@ class SelectionSummary(Summary):
     selection_reason: str = ""
     blend: dict[str, Any] | None = None
     """The blend of the top candidates: members, CV mean, paired gain over the best single, entered or not."""
+    sample_beta: float = 1.0
+    """Share of negatives ingest kept (1.0: no sampling); figures here weight kept negatives by ``1 / beta``."""
 
 
 def prior_correction_beta(result: CandidateResult) -> float | None:
@@ -58,13 +65,14 @@ def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str)
     from imbalance_jobs.model_io import load_model, save_model
 
     config = ctx.config
-    blend = _blend(ctx, results)
+    beta = run_beta(ctx)
+    blend = _blend(ctx, results, beta)
     entered = [blend.result] if blend and blend.entered else []
     choice = _choose([*results, *entered], config)
     best = next(r for r in [*results, *entered] if r.name == choice.name)
     pipeline = blend.pipeline(ctx) if best.model == BLEND_NAME else load_model(ctx.store, best.model_uri)
     y_cal, raw, where = _calibration_rows(ctx, best, pipeline, validation_uri)
-    calibration, threshold = _calibrate_and_threshold(config, best, y_cal, raw, where)
+    calibration, threshold = _calibrate_and_threshold(config, best, y_cal, raw, where, beta)
     members = blend.summary["members"] if blend and best.model == BLEND_NAME else None
     description = _describe(config, best, calibration, threshold, members=members)
     prefix = ctx.staging_uri("selection") + "/"
@@ -84,6 +92,7 @@ def select(ctx: RunContext, results: list[CandidateResult], validation_uri: str)
         selection_rule=choice.rule,
         selection_reason=f"{choice.name}: {choice.reason}",
         blend=blend.summary if blend else None,
+        sample_beta=beta,
     )
 
 
@@ -106,8 +115,11 @@ class _Blend:
         return Pipeline([("blend", BlendClassifier(members=members, names=[m.name for m in self.members]))])
 
 
-def _blend(ctx: RunContext, results: list[CandidateResult]) -> _Blend | None:
-    """Blend the ``training.blend_top_k`` best candidates by CV mean; it enters if its paired gain beats noise."""
+def _blend(ctx: RunContext, results: list[CandidateResult], beta: float = 1.0) -> _Blend | None:
+    """Blend the ``training.blend_top_k`` best candidates by CV mean; it enters if its paired gain beats noise.
+
+    Its fold scores weight kept negatives ``1 / beta``, as the candidates' own CV scores do.
+    """
     from imbalance_jobs.blend import blend_evidence
     from imbalance_jobs.model_choice import paired_gap
 
@@ -116,7 +128,9 @@ def _blend(ctx: RunContext, results: list[CandidateResult]) -> _Blend | None:
     top = sorted(pool, key=lambda r: -(r.cv_mean or 0.0))[: config.training.blend_top_k]
     if len(top) < 2 or not config.label.is_binary or config.training.calibrate_on != "oof":
         return None
-    evidence = blend_evidence({r.name: ctx.store.get_frame(r.oof_uri) for r in top}, metric=top[0].metric)
+    oofs = {r.name: ctx.store.get_frame(r.oof_uri) for r in top}
+    weights = row_weights(config, oofs[top[0].name]["label_code"].to_numpy(), beta)
+    evidence = blend_evidence(oofs, metric=top[0].metric, sample_weight=weights)
     oof_uri = ctx.staging_uri("candidates", BLEND_NAME, "oof.parquet")
     ctx.store.put_frame(oof_uri, evidence.oof)
     gain, se = paired_gap(evidence.cv_scores, top[0].cv_scores)
@@ -176,8 +190,9 @@ def _calibration_rows(
 
 
 def _calibrate_and_threshold(
-    config: PipelineConfig, best: CandidateResult, y_val: np.ndarray, proba: np.ndarray, where: str
+    config: PipelineConfig, best: CandidateResult, y_val: np.ndarray, proba: np.ndarray, where: str, beta: float
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Calibrator (with ``sample_beta`` under negative sampling) and threshold, both for the population."""
     from imbalance_jobs.evaluation import (
         calibration_report,
         choose_threshold,
@@ -191,11 +206,14 @@ def _calibrate_and_threshold(
         calibrator = fit_calibrator("none", y_val, np.zeros(len(y_val)))
         return {"method": "none", "params": calibrator.to_dict(), "note": "multi-class: argmax decisions"}, None
     raw = proba[:, 1]
-    beta = prior_correction_beta(best) if method == "prior_correction" else None
-    calibrator = fit_calibrator(method, y_val, raw, beta=beta)
-    choice = choose_threshold(y_val, np.asarray(calibrator.apply(raw)), config.threshold)
-    report = calibration_report(calibrator, y_val, raw)
+    under_beta = prior_correction_beta(best) if method == "prior_correction" else None
+    calibrator = fit_calibrator(method, y_val, raw, beta=under_beta, sample_beta=beta)
+    weights = row_weights(config, y_val, beta)
+    choice = choose_threshold(y_val, np.asarray(calibrator.apply(raw)), config.threshold, sample_weight=weights)
+    report = calibration_report(calibrator, y_val, raw, sample_weight=weights)
     calibration = {"params": calibrator.to_dict(), "fit_on": where, **report.to_json_dict()}
+    if weights is not None:
+        calibration["population"] = population_note(beta)
     return calibration, choice.to_json_dict()
 
 

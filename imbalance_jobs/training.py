@@ -121,10 +121,12 @@ class CrossValidation:
 
 
 def cross_validate_candidate(
-    candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig
+    candidate: CandidateConfig, frame: pd.DataFrame, config: PipelineConfig, *, beta: float = 1.0
 ) -> CrossValidation:
     """Per-fold ``selection_metric`` and out-of-fold predictions of one candidate on its fit rows ``frame``.
 
+    ``beta`` < 1: the rows are a negative sample (ingest kept that share of negatives); each fold is scored with
+    kept negatives weighted ``1 / beta``, so CV scores estimate the population's (the fits are unweighted).
     Raises StrategyError before any fit when the strategy does not fit the data.
     """
     from imbalance_jobs.resampling import check_strategy
@@ -132,7 +134,7 @@ def cross_validate_candidate(
     data = _training_data(config, frame)
     check_strategy(candidate, data.features, data.y, cv_folds=config.training.cv_folds)
     _check_cost(candidate, data, config)
-    return _cross_validate(candidate, data, config)
+    return _cross_validate(candidate, data, config, beta=beta)
 
 
 def _check_cost(candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig) -> None:
@@ -207,17 +209,22 @@ def train_candidates(
     return [_train(ctx, candidate, frame) for candidate in candidates]
 
 
-def score_predictions(metric: str, y: np.ndarray, proba: np.ndarray, n_classes: int) -> float:
-    """``metric`` of predicted probabilities; multi-class uses macro one-vs-rest (log loss is negated)."""
+def score_predictions(
+    metric: str, y: np.ndarray, proba: np.ndarray, n_classes: int, *, sample_weight: np.ndarray | None = None
+) -> float:
+    """``metric`` of predicted probabilities; multi-class uses macro one-vs-rest (log loss is negated).
+
+    ``sample_weight`` (binary; one per row) weights the score, e.g. population weights of a negative sample.
+    """
     from sklearn.metrics import average_precision_score, log_loss, roc_auc_score
     from sklearn.preprocessing import label_binarize
 
     labels = np.arange(n_classes)
     if metric == "neg_log_loss":
-        return -float(log_loss(y, proba, labels=labels))
+        return -float(log_loss(y, proba, labels=labels, sample_weight=sample_weight))
     if n_classes == 2:
         fn = average_precision_score if metric == "average_precision" else roc_auc_score
-        return float(fn(y, proba[:, 1]))
+        return float(fn(y, proba[:, 1], sample_weight=sample_weight))
     if metric == "average_precision":
         return float(average_precision_score(label_binarize(y, classes=labels), proba, average="macro"))
     return float(roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=labels))
@@ -242,10 +249,13 @@ def _training_data(config: PipelineConfig, frame: pd.DataFrame, source: str = "t
     return _TrainingData(features=features, X=frame[features.columns], y=y)
 
 
-def _cross_validate(candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig) -> CrossValidation:
+def _cross_validate(
+    candidate: CandidateConfig, data: _TrainingData, config: PipelineConfig, *, beta: float = 1.0
+) -> CrossValidation:
     from sklearn.base import clone
 
     from imbalance_jobs.models import build_pipeline
+    from imbalance_jobs.population import row_weights
 
     pipeline = build_pipeline(candidate, data.features, data.y, seed=config.seed)
     splitter = cv_splitter(config)
@@ -253,6 +263,7 @@ def _cross_validate(candidate: CandidateConfig, data: _TrainingData, config: Pip
     oof = np.full((len(data.y), n_classes), np.nan)
     fold = np.full(len(data.y), -1, dtype=np.int64)
     scores = []
+    weights = row_weights(config, data.y, beta) if config.label.is_binary else None
     for k, (fit_rows, held_out) in enumerate(splitter.split(np.zeros(len(data.y)), data.y)):
         if np.unique(data.y[held_out]).size < 2:
             raise ValueError(f"fold {k + 1} of {splitter} holds one class only; lower training.cv_folds")
@@ -260,7 +271,9 @@ def _cross_validate(candidate: CandidateConfig, data: _TrainingData, config: Pip
         model = clone(pipeline).fit(data.X.iloc[fit_rows], data.y[fit_rows])
         oof[held_out] = model.predict_proba(data.X.iloc[held_out])
         fold[held_out] = k
-        scores.append(score_predictions(config.training.selection_metric, data.y[held_out], oof[held_out], n_classes))
+        held_weights = weights[held_out] if weights is not None else None
+        metric = config.training.selection_metric
+        scores.append(score_predictions(metric, data.y[held_out], oof[held_out], n_classes, sample_weight=held_weights))
         log.info(
             "candidate %s: fold %d/%d fit on %d rows in %.1fs, %s %.4f",
             candidate.name,
@@ -304,8 +317,9 @@ def _train(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFrame) -> 
 
 def _fit_and_save(ctx: RunContext, candidate: CandidateConfig, frame: pd.DataFrame, prefix: str) -> dict[str, Any]:
     from imbalance_jobs.model_io import save_model
+    from imbalance_jobs.population import run_beta
 
-    cv = cross_validate_candidate(candidate, frame, ctx.config)
+    cv = cross_validate_candidate(candidate, frame, ctx.config, beta=run_beta(ctx))
     started = time.perf_counter()
     fitted = fit_candidate(candidate, frame, ctx.config)
     log.info(
