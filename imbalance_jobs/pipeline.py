@@ -47,7 +47,7 @@ def run_stage(ctx: RunContext, stage: str) -> Summary | list[Summary]:
     """Run one stage with its inputs taken from the stored summaries of the stages before it."""
     if stage not in _RUNNERS:
         raise ImbalanceJobsError(f"unknown stage '{stage}'; stages are: {', '.join(STAGES)}")
-    result = _RUNNERS[stage](ctx)
+    result = _run_within_budget(ctx, stage)
     body = [r.to_json_dict() for r in result] if isinstance(result, list) else result.to_json_dict()
     ctx.store.put_json(_summary_uri(ctx, stage), body)
     return result
@@ -73,6 +73,17 @@ def run_pipeline(ctx: RunContext, *, on_stage: Callable[[str, str, float | None]
         stages=stages,
         seconds=seconds,
     )
+
+
+def _run_within_budget(ctx: RunContext, stage: str) -> Any:
+    """Heavy stages run with their native thread pools held to this process's budget (one run at a time here,
+    unless ``IMBALANCE_PARALLEL_TASKS`` says otherwise; see :mod:`imbalance_jobs.thread_budget`)."""
+    from imbalance_jobs.thread_budget import HEAVY_STAGES, stage_threads
+
+    if stage not in HEAVY_STAGES:
+        return _RUNNERS[stage](ctx)
+    with stage_threads(stage):
+        return _RUNNERS[stage](ctx)
 
 
 def _ingest(ctx: RunContext) -> Summary:

@@ -216,7 +216,8 @@ def local_env(
     home: Path, port: int, state: Mapping[str, str], alerts: LocalAlertReceiver | None = None
 ) -> dict[str, str]:
     """SQLite + LocalExecutor, DAGs unpaused (a new user triggers and watches), extra links to the Models view,
-    alert channels pointed at the local receiver, native thread pools capped per task."""
+    alert channels pointed at the local receiver. Each task holds its native thread pools to its share of the
+    cores itself (``imbalance_jobs.thread_budget``, from ``[core] parallelism``)."""
     conn = s3_connection(state["endpoint_url"], state["access_key_id"], state["secret_access_key"])
     connections = {"imbalance_s3": conn, **(alerts.connections() if alerts else {})}
     env = airflow_env(
@@ -226,17 +227,18 @@ def local_env(
         connections=connections,
         extra={"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False"},
     )
-    return {**env, **thread_caps(int(env["AIRFLOW__CORE__PARALLELISM"]))}
+    return env
 
 
-NATIVE_POOLS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+def task_threads(env: Mapping[str, str]) -> int:
+    """Native threads each task gives itself under ``env``: its share of this machine's cores among
+    ``[core] parallelism`` tasks (what ``imbalance_dags.runtime.stage_threads`` computes inside the task)."""
+    from imbalance_jobs.thread_budget import available_cores, compute_budget
 
-
-def thread_caps(parallelism: int, cores: int | None = None) -> dict[str, str]:
-    """One share of the cores per concurrently running task: uncapped OpenMP/BLAS pools in ``parallelism`` tasks
-    oversubscribe the machine and spin-wait (HistGradientBoosting fits got many times slower)."""
-    share = max(1, (cores or os.cpu_count() or 1) // max(1, parallelism))
-    return dict.fromkeys(NATIVE_POOLS, str(share))
+    override = env.get("IMBALANCE_THREADS", "").strip()
+    parallel = env.get("IMBALANCE_PARALLEL_TASKS") or env.get("AIRFLOW__IMBALANCE_JOBS__PARALLEL_TASKS")
+    parallel = parallel or env.get("AIRFLOW__CORE__PARALLELISM") or "32"
+    return compute_budget(available_cores()[0], int(parallel), override=int(override) if override else None).threads
 
 
 class LocalAlertReceiver:
@@ -393,7 +395,7 @@ def first_runs(config_paths: Sequence[Path], env: Mapping[str, str]) -> list[str
                 scheduled.append(f"retrain_{config.name} ({config.schedule})")
     if not scheduled:
         return []
-    caps = f"{env.get('AIRFLOW__CORE__PARALLELISM', '?')} tasks at a time, {env.get('OMP_NUM_THREADS', '?')} thread(s) each"
+    caps = f"{env.get('AIRFLOW__CORE__PARALLELISM', '?')} tasks at a time, {task_threads(env)} thread(s) each"
     return [
         f"First runs:   starting now, one each (catchup off): {', '.join(scheduled)}; {caps}.",
         "              Pause a DAG in the UI to stop it; later runs follow each schedule.",

@@ -1,7 +1,8 @@
 """Task bodies: each one rebuilds the run's context and makes one call into ``imbalance_jobs``.
 
 They take and return small JSON only (URIs, counts, metrics). Stage modules are imported inside the bodies so
-that parsing a DAG file never loads pandas, scikit-learn, torch or Great Expectations.
+that parsing a DAG file never loads pandas, scikit-learn, torch or Great Expectations. The stages that fit or
+score models run within the task's share of the cores (:func:`imbalance_dags.runtime.stage_threads`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from airflow.sdk.exceptions import AirflowSkipException
 
 from imbalance_dags.params import RunConfError, run_spec
-from imbalance_dags.runtime import run_context
+from imbalance_dags.runtime import run_context, stage_threads
 from imbalance_jobs.config import PipelineConfig
 
 __all__ = [
@@ -90,7 +91,9 @@ def train(config: PipelineConfig, spec: dict[str, Any], splits: dict[str, Any], 
     from imbalance_jobs.training import train_candidate
 
     ctx = run_context(config, spec)
-    return train_candidate(ctx, candidate, splits["train_uri"], validation_uri=splits["validation_uri"]).to_json_dict()
+    with stage_threads("train"):
+        result = train_candidate(ctx, candidate, splits["train_uri"], validation_uri=splits["validation_uri"])
+    return result.to_json_dict()
 
 
 def select(
@@ -100,7 +103,8 @@ def select(
     from imbalance_jobs.training import CandidateResult
 
     trained = [CandidateResult.model_validate(r) for r in results if r is not None]
-    return stage(run_context(config, spec), trained, splits["validation_uri"]).to_json_dict()
+    with stage_threads("select"):
+        return stage(run_context(config, spec), trained, splits["validation_uri"]).to_json_dict()
 
 
 def evaluate(
@@ -110,7 +114,8 @@ def evaluate(
     from imbalance_jobs.selection import SelectionSummary
 
     chosen = SelectionSummary.model_validate(selection)
-    summary = stage(run_context(config, spec), chosen, splits["test_uri"])
+    with stage_threads("evaluate"):
+        summary = stage(run_context(config, spec), chosen, splits["test_uri"])
     import logging
 
     logging.getLogger(__name__).info("verdict: %s", summary.summary)  # the log's last line says what was decided
@@ -137,7 +142,8 @@ def monitor(config: PipelineConfig, spec: dict[str, Any]) -> dict[str, Any]:
     """The champion on the run date's fresh partition; alerts are queued for the notifiers on this task."""
     from imbalance_jobs.monitoring import monitor as stage
 
-    return stage(run_context(config, spec)).to_json_dict()
+    with stage_threads("monitor"):
+        return stage(run_context(config, spec)).to_json_dict()
 
 
 def report(config: PipelineConfig, spec: dict[str, Any], ti: Any) -> dict[str, Any]:
