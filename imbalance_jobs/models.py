@@ -9,7 +9,10 @@ Preprocessing, by step:
 
 ``preprocess``  numeric columns: median imputation (all-missing columns kept, as 0) + standard scaling, always
                 first; categorical columns after them, either one-hot (unknown -> all zeros, missing -> its
-                own column) or ordinal codes (unknown and missing -> -1).
+                own column) or ordinal codes (unknown and missing -> -1). ``hist_gradient_boosting`` with
+                no sampler and no PCA takes its numeric columns as they are: it bins them by quantiles (so
+                scaling changes nothing) and routes missing values itself, and the median imputation was the
+                slowest step of its fits (2.5 s of a 240k-row refit, more than half the tree fitting).
 ``pca``         optional, compresses the numeric columns only (categorical columns pass through, still last).
 ``sampler``     see :mod:`imbalance_jobs.resampling`; its declared ``encoding`` picks one-hot or codes.
 ``encode``      one-hot of the category codes, only when a code-needing sampler (SMOTENC, SMOTEN) feeds a model
@@ -46,7 +49,7 @@ if TYPE_CHECKING:
     from imblearn.pipeline import Pipeline
     from sklearn.pipeline import Pipeline as ScoringPipeline
 
-__all__ = ["MODELS", "ModelBuilder", "build_pipeline", "categorical_layout", "scoring_pipeline"]
+__all__ = ["MODELS", "ModelBuilder", "build_pipeline", "categorical_layout", "fit_settings", "scoring_pipeline"]
 
 CategoricalStyle = Literal["onehot", "native", "codes"]
 Layout = Literal["numeric", "onehot", "ordinal"]
@@ -156,7 +159,8 @@ def build_pipeline(candidate: CandidateConfig, features: FeatureSpec, y: np.ndar
     strategy = build_strategy(candidate, features, y, seed=seed)
     layout = categorical_layout(candidate.model, strategy, features)
     max_categories = candidate.model_params.get("max_bins", HGB_MAX_BINS) if builder.categorical == "native" else None
-    steps: list[tuple[str, Any]] = [("preprocess", _preprocess(features, layout, max_categories))]
+    as_is = builder.categorical == "native" and strategy.sampler is None and strategy.pca is None
+    steps: list[tuple[str, Any]] = [("preprocess", _preprocess(features, layout, max_categories, numeric_as_is=as_is))]
     if strategy.pca is not None:
         steps.append(("pca", strategy.pca))
     if strategy.sampler is not None:
@@ -185,14 +189,16 @@ def _code_positions(candidate: CandidateConfig, features: FeatureSpec) -> list[i
     return list(range(width, width + len(features.categorical)))
 
 
-def _preprocess(features: FeatureSpec, layout: Layout, max_categories: int | None) -> Any:
+def _preprocess(features: FeatureSpec, layout: Layout, max_categories: int | None, *, numeric_as_is: bool) -> Any:
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline as SkPipeline
     from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 
     parts: list[tuple[str, Any, list[str]]] = []
-    if features.numeric:
+    if features.numeric and numeric_as_is:
+        parts.append(("numeric", "passthrough", list(features.numeric)))
+    elif features.numeric:
         imputer = SimpleImputer(strategy="median", keep_empty_features=True)
         parts.append(
             ("numeric", SkPipeline([("impute", imputer), ("scale", StandardScaler())]), list(features.numeric))
@@ -219,3 +225,29 @@ def _onehot_codes(positions: list[int]) -> Any:
 
     onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
     return ColumnTransformer([("onehot", onehot, positions)], remainder="passthrough", sparse_threshold=0)
+
+
+def fit_settings(pipeline: Pipeline, X: Any, *, n_jobs: int | None) -> Pipeline:
+    """Settings that change how fast ``pipeline`` fits on ``X`` (or on any subset of its rows), never what it learns.
+
+    * Forests get the task's thread budget as ``n_jobs`` (a seeded forest is the same for any ``n_jobs``); a
+      value in ``model_params`` is capped by it, ``-1`` means the budget. None (no budget in force): left as
+      configured.
+    * The ordinal encoder's ``max_categories`` is dropped when no categorical column of ``X`` reaches it: it
+      changes nothing then, and makes scikit-learn count values in Python (0.78 s instead of 0.25 s per fit on
+      two columns of 240k rows).
+    """
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+    from sklearn.preprocessing import OrdinalEncoder
+
+    if n_jobs is not None:
+        model = pipeline.steps[-1][1]
+        if isinstance(model, RandomForestClassifier | ExtraTreesClassifier):
+            asked = model.n_jobs
+            model.set_params(n_jobs=n_jobs if asked is None or asked < 1 else min(asked, n_jobs))
+    preprocess = pipeline.named_steps.get("preprocess")
+    for name, encoder, columns in getattr(preprocess, "transformers", []):
+        capped = isinstance(encoder, OrdinalEncoder) and encoder.max_categories is not None
+        if capped and all(X[c].nunique(dropna=True) + 1 < encoder.max_categories for c in columns):
+            pipeline.set_params(**{f"preprocess__{name}__max_categories": None})
+    return pipeline

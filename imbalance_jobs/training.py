@@ -158,7 +158,7 @@ def fit_candidate(candidate: CandidateConfig, frame: pd.DataFrame, config: Pipel
     from imbalance_jobs.models import build_pipeline
 
     data = _training_data(config, frame)
-    pipeline = build_pipeline(candidate, data.features, data.y, seed=config.seed)
+    pipeline = _fast(build_pipeline(candidate, data.features, data.y, seed=config.seed), data.X)
     pipeline.fit(data.X, data.y)
     return FittedCandidate(
         pipeline=pipeline,
@@ -243,6 +243,14 @@ def _candidates(config: PipelineConfig, names: list[str] | tuple[str, ...] | Non
     return [c for c in config.training.candidates if c.name in set(names)]
 
 
+def _fast(pipeline: Pipeline, X: pd.DataFrame) -> Pipeline:
+    """The task's thread budget as forests' ``n_jobs`` and no no-op category cap (:func:`models.fit_settings`)."""
+    from imbalance_jobs.models import fit_settings
+    from imbalance_jobs.thread_budget import current_threads
+
+    return fit_settings(pipeline, X, n_jobs=current_threads())
+
+
 def _training_data(config: PipelineConfig, frame: pd.DataFrame, source: str = "training rows") -> _TrainingData:
     features = resolve_features(config, frame, source=source)
     y = encode_labels(frame[config.label.column], config.label, source=source)
@@ -257,7 +265,7 @@ def _cross_validate(
     from imbalance_jobs.models import build_pipeline
     from imbalance_jobs.population import row_weights
 
-    pipeline = build_pipeline(candidate, data.features, data.y, seed=config.seed)
+    pipeline = _fast(build_pipeline(candidate, data.features, data.y, seed=config.seed), data.X)
     splitter = cv_splitter(config)
     n_classes = int(data.y.max()) + 1
     oof = np.full((len(data.y), n_classes), np.nan)
