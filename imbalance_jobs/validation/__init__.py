@@ -15,9 +15,36 @@ null_fraction          expect_column_values_to_not_be_null with ``mostly = 1 - l
 value_ranges           expect_column_values_to_be_between
 duplicates             expect_compound_columns_to_be_unique over features + label (``_row_id`` ignored)
 =====================  ==============================================================================
+
+Bounded memory: columns, types, label values and nulls, null fractions and value ranges run in GE on one source
+object's rows at a time (the manifest's objects; at most ``BATCH_ROWS`` rows per batch); the window's result is
+their sum and a failure names the partitions (day and URI) it failed in. Row count, classes, class shares, class
+counts and duplicates are decided once on the window's counts (duplicates by 64-bit row hashes); with negative
+sampling at ingest, class shares read the source's counts before sampling (``population_label_counts``).
 """
 
-from imbalance_jobs.validation._report import ExpectationResult, ValidationReport, validate_frame
+from imbalance_jobs.validation._report import (
+    ExpectationResult,
+    PartitionReport,
+    Population,
+    ValidationReport,
+    validate_frame,
+    validate_snapshot,
+)
+from imbalance_jobs.validation._snapshot import BATCH_ROWS, FrameSnapshot, ParquetSnapshot, Partition
 from imbalance_jobs.validation._stage import ValidationSummary, validate
 
-__all__ = ["ExpectationResult", "ValidationReport", "ValidationSummary", "validate", "validate_frame"]
+__all__ = [
+    "BATCH_ROWS",
+    "ExpectationResult",
+    "FrameSnapshot",
+    "ParquetSnapshot",
+    "Partition",
+    "PartitionReport",
+    "Population",
+    "ValidationReport",
+    "ValidationSummary",
+    "validate",
+    "validate_frame",
+    "validate_snapshot",
+]

@@ -2,13 +2,23 @@
 
 Each check group of ``validation.warn_only`` (``VALIDATION_CHECKS``) maps to one or more Great Expectations
 expectations, described here as plain :class:`Check` records so that the plan can be built and tested without
-paying for the GE import. The frame GE sees is a *view* of the data:
+paying for the GE import.
+
+Checks have one of three scopes. *Schema* checks (columns, types) read no rows: the staged snapshot is one parquet
+file with one schema, so GE runs them once, on an empty frame with the file's dtypes. *Row* checks (label values
+and nulls, null fractions, value ranges) are decided on counts that add up over the parts of a window, so GE runs
+them on one partition batch at a time. *Window* checks (row count, distinct classes, class shares and counts, duplicates) need
+the whole window; they are evaluated on counts summed over the batches (:mod:`._window`), never on the rows.
+
+The frame GE sees is a *view* of one batch:
 
 * the label column holds the string form of each label (``1`` and ``"1"`` are the same class, as in
   :mod:`imbalance_jobs.labels`), so one value set works for int and string labels;
-* one 0/1 indicator column ``<label>==<class>`` per class: its mean is the class share, its sum the class count;
 * timezone-aware timestamps are converted to naive UTC, because GE's pandas type check cannot match a
   ``DatetimeTZDtype`` by name.
+
+Window checks keep GE expectation names and kwargs (a class share is ``expect_column_mean_to_be_between`` on the
+0/1 indicator ``<label>==<class>``), so the report and the Data Docs page read the same as before.
 """
 
 from __future__ import annotations
@@ -16,8 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from imbalance_jobs.config import PipelineConfig
 from imbalance_jobs.errors import IngestError
@@ -36,6 +44,18 @@ NUMERIC_TYPES = (
     "Float64Dtype",
 )
 DATETIME_TYPES = tuple(f"datetime64[{unit}]" for unit in ("s", "ms", "us", "ns"))
+WINDOW_EXPECTATIONS = frozenset(
+    {
+        "expect_table_row_count_to_be_between",
+        "expect_column_unique_value_count_to_be_between",
+        "expect_column_mean_to_be_between",
+        "expect_column_sum_to_be_between",
+        "expect_compound_columns_to_be_unique",
+    }
+)
+"""Expectations about the window as a whole: a day without positives is normal, a window without them is not."""
+SCHEMA_EXPECTATIONS = frozenset({"expect_column_to_exist", "expect_column_values_to_be_in_type_list"})
+"""Expectations about columns and dtypes: one staged file has one schema, so they run once, on no rows."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,13 @@ class Check:
     column: str | None = None
     expected: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def scope(self) -> str:
+        """``schema`` (once, on the columns), ``rows`` (per partition batch, then summed) or ``window`` (counts)."""
+        if self.expectation in WINDOW_EXPECTATIONS:
+            return "window"
+        return "schema" if self.expectation in SCHEMA_EXPECTATIONS else "rows"
+
 
 @dataclass(frozen=True)
 class Plan:
@@ -56,7 +83,7 @@ class Plan:
     config: PipelineConfig
     present: frozenset[str]
     spec: FeatureSpec
-    label_counts: dict[str, int]
+    label_counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -107,22 +134,29 @@ def timestamp_columns(config: PipelineConfig) -> list[str]:
     return list(dict.fromkeys(c for c in (config.features.timestamp, config.split.timestamp_column) if c))
 
 
+def view_columns(plan: Plan) -> list[str]:
+    """Data columns a batch must hold: features, timestamps, ranged and null-limited columns, the label."""
+    cfg = plan.config
+    wanted = [
+        *plan.spec.columns,
+        *timestamp_columns(cfg),
+        *cfg.validation.value_ranges,
+        *cfg.validation.null_fraction,
+        plan.label,
+    ]
+    return [c for c in dict.fromkeys(wanted) if c in plan.present]
+
+
 def build_view(plan: Plan, frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame GE validates: features, label (string form), class indicators, timestamps, ranged columns."""
+    """The frame GE validates: features, label (string form), timestamps, ranged columns; ``frame``'s index."""
     import pandas as pd
 
-    cfg = plan.config
-    wanted = [*plan.spec.columns, *timestamp_columns(cfg), *cfg.validation.value_ranges, *cfg.validation.null_fraction]
-    cols: dict[str, Any] = {c: frame[c] for c in dict.fromkeys(wanted) if c in plan.present and c != plan.label}
-    for col in timestamp_columns(cfg):
+    cols: dict[str, Any] = {c: frame[c] for c in view_columns(plan) if c != plan.label}
+    for col in timestamp_columns(plan.config):
         if col in cols and isinstance(cols[col].dtype, pd.DatetimeTZDtype):
             cols[col] = cols[col].dt.tz_convert(None)
     if plan.has_label:
-        text = frame[plan.label].astype("string")
-        cols[plan.label] = text
-        for cls in map(str, cfg.label.classes):
-            hits = text.eq(cls).astype("Float64").to_numpy(dtype=np.float64, na_value=np.nan)
-            cols[indicator(plan.label, cls)] = hits
+        cols[plan.label] = frame[plan.label].astype("string")
     return pd.DataFrame(cols, index=frame.index)
 
 

@@ -1,10 +1,13 @@
 """The only module that imports Great Expectations (5-9 s), and only inside its functions.
 
-One ephemeral context per call, an in-memory store, progress bars off (they flood task logs), GE's INFO
-chatter muted. GE 1.x results may hold numpy scalars, which both ``json`` and GE's own Data Docs renderer reject
+One ephemeral context per window (:class:`Session`): one suite of the row checks, one batch per partition slice,
+because building a context and suite per partition costs ~0.2 s each. An in-memory store, progress bars off
+(they flood task logs), GE's INFO chatter muted. GE 1.x results may hold numpy scalars, which both ``json`` and GE's own Data Docs renderer reject
 (``num_to_str received an invalid value``), so results are converted to plain Python before anything reads them.
 Data Docs: GE's S3 store backends are gone, so the validation result page is rendered in memory with the same
-renderer + view the Data Docs site builder uses, and the caller uploads the HTML.
+renderer + view the Data Docs site builder uses, and the caller uploads the HTML. The window's page holds one
+result per expectation (row checks summed over the partitions, window checks on the window's counts) and a
+"Partitions" section listing each source object, its rows and classes, and what failed in it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -26,13 +28,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-@dataclass(frozen=True)
-class SuiteRun:
-    """Per-check GE results (plain Python, in plan order), the rendered HTML page and the GE version."""
-
-    results: list[tuple[bool, dict[str, Any], str | None]]
-    html: str
-    gx_version: str
+RawResult = tuple[bool, dict[str, Any], str | None]
+"""One expectation's outcome in plain Python: success, GE's ``result`` dict, GE's error line (or None)."""
 
 
 def denumpy(value: Any) -> Any:
@@ -117,14 +114,6 @@ def _page_view() -> Any:
     return DefaultJinjaPageView()
 
 
-def render_html(validation_result: Any) -> str:
-    """The Data Docs validation-result page for one suite run, as a standalone HTML string that renders offline."""
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-
-    document = ValidationResultsPageRenderer().render(validation_result)
-    return offline_page(_page_view().render(document))
-
-
 _REMOTE_ASSET = re.compile(
     r'<link[^>]*href="https?://[^"]+\.css"[^>]*>|<script[^>]*src="https?://[^"]+"[^>]*>\s*</script>', re.I
 )
@@ -173,23 +162,104 @@ def _label_page(outcome: Any, *, name: str, source: str) -> None:
     outcome.meta["batch_kwargs"] = {"data_asset_name": source}
 
 
-def run_suite(
-    view: pd.DataFrame, checks: Sequence[Check], severities: Sequence[str], *, name: str, source: str
-) -> SuiteRun:
-    """Validate ``view`` against one suite built from ``checks``; results come back in ``checks`` order."""
-    gx = _quiet_import()
-    context = _context(gx)
-    asset = context.data_sources.add_pandas("imbalance_jobs").add_dataframe_asset(name)
-    batch_definition = asset.add_batch_definition_whole_dataframe("staged_frame")
-    expectations = [_expectation(i, c, s) for i, (c, s) in enumerate(zip(checks, severities, strict=True))]
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{name}.validation", expectations=expectations))
-    batch = batch_definition.get_batch(batch_parameters={"dataframe": view})
-    outcome = batch.validate(suite, result_format="SUMMARY")
-    for result in outcome.results:
-        result.result = denumpy(result.result)
-    ordered = sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"])
-    # GE's suite status counts warning-severity failures too; the page should agree with the stage's verdict.
-    outcome.success = all(r.success or sev != "critical" for r, sev in zip(ordered, severities, strict=True))
+class Session:
+    """One ephemeral GE context for a window, with a suite of its schema checks and one of its row checks.
+
+    GE's cost per batch is mostly planning, about 10-40 ms per expectation whatever the rows, so the context and
+    suites are built once, the schema checks run once (:meth:`schema`) and only the row checks run per partition
+    batch (:meth:`rows`); figures in docs/benchmarks.md.
+    """
+
+    def __init__(self, checks: Sequence[Check], severities: Sequence[str], *, name: str):
+        gx = _quiet_import()
+        self.version: str = gx.__version__
+        self._context = _context(gx)
+        asset = self._context.data_sources.add_pandas("imbalance_jobs").add_dataframe_asset(name)
+        self._batches = asset.add_batch_definition_whole_dataframe("partition")
+        self._suites = {}
+        for scope in ("schema", "rows"):
+            expectations = [_expectation(i, c, severities[i]) for i, c in enumerate(checks) if c.scope == scope]
+            suite = gx.ExpectationSuite(name=f"{name}.validation.{scope}", expectations=expectations)
+            self._suites[scope] = self._context.suites.add(suite)
+        self.meta: dict[str, Any] = {}
+
+    def schema(self, view: pd.DataFrame) -> dict[int, RawResult]:
+        """Schema-check results (columns, dtypes) on ``view``, which may have no rows."""
+        return self._run("schema", view)
+
+    def rows(self, view: pd.DataFrame) -> dict[int, RawResult]:
+        """Row-check results for one batch, keyed by the check's index in the plan."""
+        return self._run("rows", view)
+
+    def _run(self, scope: str, view: pd.DataFrame) -> dict[int, RawResult]:
+        if not self._suites[scope].expectations:
+            return {}
+        outcome = self._batches.get_batch(batch_parameters={"dataframe": view}).validate(
+            self._suites[scope], result_format="SUMMARY"
+        )
+        self.meta = dict(outcome.meta)
+        return {
+            int(r.expectation_config.meta["index"]): (bool(r.success), denumpy(dict(r.result or {})), _error(r))
+            for r in outcome.results
+        }
+
+
+def render_window(
+    checks: Sequence[Check],
+    severities: Sequence[str],
+    results: Sequence[RawResult],
+    partitions: Sequence[dict[str, str]],
+    *,
+    session: Session,
+    name: str,
+    source: str,
+) -> str:
+    """The Data Docs page of a whole window: one result per check plus a table of the partitions.
+
+    ``partitions`` rows are column -> text (day, source object, rows, classes, failed checks).
+    """
+    from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
+    from great_expectations.render import RenderedSectionContent, RenderedTableContent
+    from great_expectations.render.renderer import ValidationResultsPageRenderer
+
+    evrs = []
+    for i, (check, severity, (success, raw, error)) in enumerate(zip(checks, severities, results, strict=True)):
+        info = {"raised_exception": bool(error), "exception_message": error, "exception_traceback": None}
+        evrs.append(
+            ExpectationValidationResult(
+                success=success,
+                expectation_config=_expectation(i, check, severity).configuration,
+                result=raw,
+                exception_info=info,
+            )
+        )
+    failed = sum(not r.success for r in evrs)
+    statistics = {
+        "evaluated_expectations": len(evrs),
+        "successful_expectations": len(evrs) - failed,
+        "unsuccessful_expectations": failed,
+        "success_percent": 100.0 * (len(evrs) - failed) / len(evrs) if evrs else None,
+    }
+    outcome = ExpectationSuiteValidationResult(
+        success=all(r.success or sev != "critical" for r, sev in zip(evrs, severities, strict=True)),
+        results=evrs,
+        suite_name=f"{name}.validation",
+        statistics=statistics,
+        meta=dict(session.meta),
+    )
     _label_page(outcome, name=name, source=source)
-    results = [(bool(r.success), dict(r.result or {}), _error(r)) for r in ordered]
-    return SuiteRun(results=results, html=render_html(outcome), gx_version=gx.__version__)
+    document = ValidationResultsPageRenderer().render(outcome)
+    if partitions:
+        header = list(partitions[0])
+        table = RenderedTableContent(
+            header={"content_block_type": "string_template", "string_template": {"template": "Partitions"}},
+            subheader={
+                "content_block_type": "string_template",
+                "string_template": {"template": "Row checks ran on each source object's rows in turn"},
+            },
+            header_row=header,
+            table=[[row[h] for h in header] for row in partitions],
+            styling={"classes": ["col-12", "mt-2"], "body": {"classes": ["table", "table-sm"]}},
+        )
+        document.sections.append(RenderedSectionContent(section_name="Partitions", content_blocks=[table]))
+    return offline_page(_page_view().render(document))
