@@ -323,7 +323,16 @@ def component_args(name: str, port: int) -> list[str]:
 
 
 def start_all(env: Mapping[str, str], port: int, logs: Path) -> list[Component]:
-    return [start(name, component_args(name, port), env, logs) for name in COMPONENTS]
+    """The api-server first, the others once it answers: unpaused DAGs start their first runs as soon as the
+    scheduler sees them, and a task whose first call to the execution API times out (an api-server still starting
+    on a busy machine) is killed and fails its run."""
+    api = start("api-server", component_args("api-server", port), env, logs)
+    try:
+        wait_for_api(f"http://127.0.0.1:{port}", [api])
+    except BaseException:
+        stop([api])
+        raise
+    return [api, *(start(name, component_args(name, port), env, logs) for name in COMPONENTS if name != "api-server")]
 
 
 def serve(components: Sequence[Component], banner_text: str, port: int) -> int:
