@@ -1,14 +1,19 @@
 """Overhead: wall time and peak RSS of the product against the bare script, on the same data and candidate.
 
-(a) ``bench/_bare.py``: load the parquet partitions from local disk -> fit the selected model -> score (the
-    candidate's own ``build_pipeline``, so only the product's machinery differs).
+(a) ``bench/_bare.py``: load the parquet partitions from local disk -> the same ``--cv``-fold cross-validation and
+    refit as the product's train stage -> score (the candidate's own ``build_pipeline``, so only the product's
+    machinery differs).
 (b) ``imbalance-jobs run`` on the same partitions in a local S3 server (SeaweedFS), the same candidate only:
-    ingest -> validate (Great Expectations) -> split -> train (5-fold CV + refit) -> select (calibration +
-    threshold) -> evaluate (bootstrap) -> publish.
-(c) the Airflow DAG of the same config, run with ``dag.test()`` against a migrated SQLite metadata DB.
+    ingest -> validate (Great Expectations) -> split -> train (``--cv``-fold CV + refit) -> select (calibration
+    + threshold) -> evaluate (bootstrap) -> publish.
+(c) the Airflow DAG of the same config, run with ``dag.test()`` against a migrated SQLite metadata DB (tasks run
+    one at a time there, so ``[imbalance_jobs] parallel_tasks`` is 1: the same thread budget as the CLI).
 
-Data: ``imbalance_jobs.synthetic.make_frame`` (fraud-like: 8 numeric + amount + 2 categorical columns, 1% nulls,
-~5% positives) in ``--days`` daily partitions. "The selected candidate" is what the product's default sweep picks
+Orchestration overhead of (b): its wall time minus the ``fit_seconds`` its train stage reports, as a share of the
+wall time; and (b)/(a). Every run records the 1-minute load average before and after it (the machine is shared).
+
+Data: ``imbalance_jobs.synthetic.make_frame`` (fraud-like: ``--numeric`` numeric + amount + 2 categorical
+columns, 1% nulls, ``--positive-rate`` positives) in ``--days`` daily partitions. "The selected candidate" is what the product's default sweep picks
 by itself at the smallest size (one extra ``imbalance-jobs run`` with no candidates listed, reported too), unless
 ``--candidate`` names one. Every run is a first run: the artifacts are deleted between runs, so no champion is
 re-scored. Each measurement is its own child process (its wall time includes the interpreter start and imports,
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -61,22 +67,30 @@ def _stage_order(name: str) -> tuple[int, str]:
 
 
 # -- setup ------------------------------------------------------------------------------------------------------
-def write_data(store: Any, folder: Path, rows: int, days: int) -> str:
+def write_data(store: Any, folder: Path, rows: int, days: int, args: argparse.Namespace | None = None) -> str:
     """The same parquet bytes in local files (for the bare script) and in the S3 bucket (for the product)."""
     from imbalance_jobs.ingest import partition_days
-    from imbalance_jobs.synthetic import SyntheticSpec, make_frame
+    from imbalance_jobs.synthetic import make_frame
 
     bucket = f"bench-src-{rows}"
     store.ensure_bucket(bucket)
     for day in partition_days(RUN_DAY, days):
         local = folder / f"dt={day.isoformat()}" / "part-0.parquet"
         local.parent.mkdir(parents=True)
-        make_frame(SyntheticSpec(rows=rows // days), seed=42, day=day).to_parquet(local, index=False)
+        make_frame(_spec(rows // days, args), seed=42, day=day).to_parquet(local, index=False)
         store.put_bytes(f"s3://{bucket}/bench/dt={day.isoformat()}/part-0.parquet", local.read_bytes())
     return bucket
 
 
-def config_data(bucket: str, days: int, candidate: str | None) -> dict[str, Any]:
+def _spec(rows: int, args: argparse.Namespace | None) -> Any:
+    from imbalance_jobs.synthetic import SyntheticSpec
+
+    if args is None:
+        return SyntheticSpec(rows=rows)
+    return SyntheticSpec(rows=rows, positive_rate=args.positive_rate, n_numeric=args.numeric)
+
+
+def config_data(bucket: str, days: int, candidate: str | None, cv: int = 5) -> dict[str, Any]:
     """The bench pipeline: product defaults, the given candidate only (None: the default sweep)."""
     data: dict[str, Any] = {
         "name": PIPELINE,
@@ -92,6 +106,8 @@ def config_data(bucket: str, days: int, candidate: str | None) -> dict[str, Any]
 
         chosen = {c.name: c for c in default_candidates()}[candidate]
         data["training"] = {"candidates": [chosen.model_dump(exclude_none=True)]}
+    data.setdefault("training", {})["cv_folds"] = cv
+    data["validation"] = {"minority_share": {"min": 0.001, "max": 0.5}, "min_minority_count": 10}
     return data
 
 
@@ -113,9 +129,12 @@ def cli_command() -> list[str]:
     )
 
 
-def run_bare(data: Path, candidate: str, limit: float) -> dict[str, Any]:
-    child = run_child(python_child("bench._bare", str(data), "--candidate", candidate), timeout=limit, env=child_env())
-    return _measured(child, lambda: read_result(child)["seconds"])
+def run_bare(data: Path, candidate: str, limit: float, cv: int = 0) -> dict[str, Any]:
+    cmd = python_child("bench._bare", str(data), "--candidate", candidate, "--cv", str(cv))
+    child = run_child(cmd, timeout=limit, env=child_env())
+    return _measured(
+        child, lambda: {**read_result(child)["seconds"], "_fit_seconds": read_result(child)["fit_seconds"]}
+    )
 
 
 def run_cli(config: Path, run_id: str, env: dict[str, str], limit: float) -> dict[str, Any]:
@@ -127,6 +146,7 @@ def run_cli(config: Path, run_id: str, env: dict[str, str], limit: float) -> dic
 def _cli_stages(summary: dict[str, Any]) -> dict[str, Any]:
     return {
         **summary["seconds"],
+        "_fit_seconds": sum(c["fit_seconds"] for c in summary["stages"]["train"]),
         "_selected": summary["stages"]["select"]["candidate"],
         "_leaderboard": summary["stages"]["select"]["leaderboard"],
     }
@@ -151,21 +171,26 @@ def _measured(child: ChildRun, stages: Any) -> dict[str, Any]:
     if not child.ok:
         why = "timed out" if child.timed_out else f"exit {child.returncode}"
         raise RuntimeError(f"measurement failed ({why}):\n{child.tail(25)}")
-    return {"seconds": child.seconds, "peak_rss_mb": child.peak_rss_mb, "stages": stages()}
+    measured = {"seconds": child.seconds, "peak_rss_mb": child.peak_rss_mb, "stages": stages()}
+    measured["load_after"] = round(os.getloadavg()[0], 2)
+    fit = measured["stages"].pop("_fit_seconds", None)
+    if fit is not None:
+        measured["fit_seconds"] = fit
+    return measured
 
 
 # -- one size ---------------------------------------------------------------------------------------------------
 def measure_size(ctx: dict[str, Any], rows: int, args: argparse.Namespace) -> dict[str, Any]:
     """Interleaved repeats of (a), (b), (c) at one size; the artifacts are wiped before each product run."""
     folder = ctx["tmp"] / f"data-{rows}"
-    bucket = write_data(ctx["store"], folder, rows, args.days)
+    bucket = write_data(ctx["store"], folder, rows, args.days, args)
     if ctx.get("candidate") is None:
         ctx["selection"] = select_candidate(ctx, bucket, rows, args)
         ctx["candidate"] = ctx["selection"]["selected"]
-    config = write_config(ctx["configs"], config_data(bucket, args.days, ctx["candidate"]))
+    config = write_config(ctx["configs"], config_data(bucket, args.days, ctx["candidate"], args.cv))
     runs: dict[str, list[dict[str, Any]]] = {"a": [], "b": [], "c": []}
     for i in range(args.repeats):
-        runs["a"].append(run_bare(folder, ctx["candidate"], args.limit))
+        runs["a"].append(run_bare(folder, ctx["candidate"], args.limit, args.cv))
         _wipe(ctx)
         runs["b"].append(run_cli(config, f"bench-{rows}-{i}", ctx["cli_env"], args.limit))
         if not args.skip_dag:
@@ -182,7 +207,7 @@ def measure_size(ctx: dict[str, Any], rows: int, args: argparse.Namespace) -> di
 
 def select_candidate(ctx: dict[str, Any], bucket: str, rows: int, args: argparse.Namespace) -> dict[str, Any]:
     """One product run with the default candidate sweep: which candidate the product picks by itself."""
-    config = write_config(ctx["configs"], config_data(bucket, args.days, None))
+    config = write_config(ctx["configs"], config_data(bucket, args.days, None, args.cv))
     _wipe(ctx)
     run = run_cli(config, f"bench-select-{rows}", ctx["cli_env"], args.limit)
     selected = run["stages"].pop("_selected")
@@ -197,15 +222,20 @@ def _wipe(ctx: dict[str, Any]) -> None:
 
 def _medians(runs: list[dict[str, Any]]) -> dict[str, Any]:
     names = sorted((k for k in runs[0]["stages"] if not k.startswith("_")), key=_stage_order)
+    fits = [r["fit_seconds"] for r in runs if "fit_seconds" in r]
     return {
         "seconds": median([r["seconds"] for r in runs]),
+        "fit_seconds": median(fits) if fits else None,
+        "overhead_share": median([1 - r["fit_seconds"] / r["seconds"] for r in runs]) if fits else None,
+        "load_after": [r["load_after"] for r in runs],
         "peak_rss_mb": median([r["peak_rss_mb"] for r in runs]),
         "stages": {k: median([r["stages"].get(k) or 0.0 for r in runs]) for k in names},
     }
 
 
 # -- report -----------------------------------------------------------------------------------------------------
-SUMMARY_HEADERS = ["rows", "(a) bare s", "(b) CLI s", "(c) DAG s", "(b)/(a)", "(c)/(a)", "(a) MB", "(b) MB", "(c) MB"]
+SUMMARY_HEADERS = ["rows", "(a) bare s", "(b) CLI s", "(c) DAG s", "(b)/(a)", "(c)/(a)", "(c)/(b)"]
+SUMMARY_HEADERS += ["(a) fit s", "(b) fit s", "(b) overhead", "(a) MB", "(b) MB", "(c) MB", "load (1 min)"]
 
 
 def summary_rows(results: list[dict[str, Any]]) -> list[list[Any]]:
@@ -221,9 +251,14 @@ def summary_rows(results: list[dict[str, Any]]) -> list[list[Any]]:
                 f"{c['seconds']:.1f}" if c else "-",
                 f"{b['seconds'] / a['seconds']:.1f}x",
                 f"{c['seconds'] / a['seconds']:.1f}x" if c else "-",
+                f"{c['seconds'] / b['seconds']:.2f}x" if c else "-",
+                f"{a['fit_seconds']:.1f}" if a.get("fit_seconds") else "-",
+                f"{b['fit_seconds']:.1f}" if b.get("fit_seconds") else "-",
+                f"{100 * b['overhead_share']:.0f}%" if b.get("overhead_share") is not None else "-",
                 f"{a['peak_rss_mb']:.0f}",
                 f"{b['peak_rss_mb']:.0f}",
                 f"{c['peak_rss_mb']:.0f}" if c else "-",
+                " ".join(f"{x:.1f}" for k in "abc" for x in m.get(k, {}).get("load_after", [])),
             ]
         )
     return rows
@@ -264,6 +299,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="20k and 50k rows, one repeat")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--days", type=int, default=4, help="daily partitions the rows are spread over")
+    parser.add_argument("--cv", type=int, default=3, help="CV folds of the product and of the bare script")
+    parser.add_argument("--positive-rate", type=float, default=0.05)
+    parser.add_argument("--numeric", type=int, default=8, help="numeric feature columns besides amount")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--candidate", default=None, help="skip the default-sweep run and use this candidate")
     parser.add_argument("--skip-dag", action="store_true", help="(a) and (b) only")
@@ -309,7 +347,10 @@ def setup(tmp: Path, server: Any, args: argparse.Namespace) -> dict[str, Any]:
         AWS_ACCESS_KEY_ID=s3.access_key_id,
         AWS_SECRET_ACCESS_KEY=s3.secret_access_key,
     )
-    ctx["airflow_env"] = child_env(**airflow_env(home, configs=configs, s3=s3))
+    # dag.test() runs one task at a time: one parallel task, the CLI's thread budget
+    ctx["airflow_env"] = child_env(
+        **airflow_env(home, configs=configs, s3=s3), AIRFLOW__IMBALANCE_JOBS__PARALLEL_TASKS="1"
+    )
     if not args.skip_dag:
         child = run_child(python_child("bench._airflow", "migrate"), timeout=600, env=ctx["airflow_env"])
         ctx["migrate_seconds"] = _measured(child, lambda: read_result(child))["seconds"]
