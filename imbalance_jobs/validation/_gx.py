@@ -166,8 +166,8 @@ class Session:
     """One ephemeral GE context for a window, with a suite of its schema checks and one of its row checks.
 
     GE's cost per batch is mostly planning, about 10-40 ms per expectation whatever the rows, so the context and
-    suites are built once, the schema checks run once (:meth:`schema`) and only the row checks run per partition
-    batch (:meth:`rows`); figures in docs/benchmarks.md.
+    suites are built once, the schema checks run once (:meth:`schema`) and only the row checks run per batch
+    (:meth:`rows`), a batch holding several small partitions; figures in docs/benchmarks.md.
     """
 
     def __init__(self, checks: Sequence[Check], severities: Sequence[str], *, name: str):
@@ -187,15 +187,22 @@ class Session:
         """Schema-check results (columns, dtypes) on ``view``, which may have no rows."""
         return self._run("schema", view)
 
-    def rows(self, view: pd.DataFrame) -> dict[int, RawResult]:
-        """Row-check results for one batch, keyed by the check's index in the plan."""
-        return self._run("rows", view)
+    def rows(self, view: pd.DataFrame, *, complete: bool = False) -> dict[int, RawResult]:
+        """Row-check results for one batch, keyed by the check's index in the plan.
 
-    def _run(self, scope: str, view: pd.DataFrame) -> dict[int, RawResult]:
+        ``complete``: every unexpected value and its row index (GE's COMPLETE format, without the index query), so
+        a batch holding several partitions can be cut by row; otherwise GE's SUMMARY.
+        """
+        fmt = {"result_format": "COMPLETE", "return_unexpected_index_query": False} if complete else "SUMMARY"
+        return self._run("rows", view, fmt)
+
+    def _run(
+        self, scope: str, view: pd.DataFrame, result_format: str | dict[str, Any] = "SUMMARY"
+    ) -> dict[int, RawResult]:
         if not self._suites[scope].expectations:
             return {}
         outcome = self._batches.get_batch(batch_parameters={"dataframe": view}).validate(
-            self._suites[scope], result_format="SUMMARY"
+            self._suites[scope], result_format=result_format
         )
         self.meta = dict(outcome.meta)
         return {

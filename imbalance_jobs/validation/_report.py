@@ -26,6 +26,8 @@ from imbalance_jobs.validation._window import (
     merge_row_results,
     row_hashes,
     rows_with_a_twin,
+    split_result,
+    summary_only,
     window_result,
 )
 
@@ -193,26 +195,30 @@ def validate_snapshot(
     columns, dup_columns = view_columns(plan), duplicate_columns(checks)
     hashes: list[np.ndarray] = []
     counts = WindowCounts(share_counts=_share_counts(population))
-    parts: list[_Part] = []
-    for partition in snapshot.partitions or [Partition(uri=snapshot.source, day=None, rows=0, start=0)]:
-        part = _Part(partition, {i: [] for i in rows_checked})
-        for frame in snapshot.batches(partition, columns):
-            view = build_view(plan, frame)
-            for i, raw in session.rows(view).items():
-                part.raw[i].append(raw)
-            part.rows += len(view)
-            add_counts(part.label_counts, batch_label_counts(plan, view))
-            if dup_columns:
-                hashes.append(row_hashes(view, dup_columns))
-            del frame, view
+    parts = [_Part(p, {i: [] for i in rows_checked}) for p in snapshot.partitions]
+    for frame, spans in snapshot.batches(columns):
+        view = build_view(plan, frame)
+        whole = len(spans) == 1
+        for i, raw in session.rows(view, complete=not whole).items():
+            pieces = [raw] if whole else split_result(checks[i], raw, spans, view)
+            for (k, _, _), piece in zip(spans, pieces, strict=True):
+                parts[k].raw[i].append(summary_only(piece))
+        first = int(view.index[0]) if len(view) and not whole else 0
+        for k, start, end in spans:
+            rows = view if whole else view.iloc[start - first : end - first]
+            parts[k].rows += len(rows)
+            add_counts(parts[k].label_counts, batch_label_counts(plan, rows))
+        if dup_columns:
+            hashes.append(row_hashes(view, dup_columns))
+        del frame, view
+    for part in parts:
         part.merged = {i: merge_row_results(checks[i], part.raw.pop(i)) for i in rows_checked}
         counts.rows += part.rows
         add_counts(counts.label_counts, part.label_counts)
-        parts.append(part)
     counts.label_counts = dict(sorted(counts.label_counts.items()))
     counts.duplicates = rows_with_a_twin(hashes) if dup_columns else None
     del hashes
-    named = len(parts) > 1 or parts[0].partition.day is not None
+    named = len(parts) > 1 or any(p.partition.day is not None for p in parts)
     window: list[RawResult] = []
     results = []
     for i, (check, severity) in enumerate(zip(checks, severities, strict=True)):

@@ -18,7 +18,7 @@ import numpy as np
 
 from imbalance_jobs.row_hash import row_hash_unit
 from imbalance_jobs.validation._checks import Check, Plan
-from imbalance_jobs.validation._gx import RawResult
+from imbalance_jobs.validation._gx import RawResult, denumpy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,6 +85,65 @@ def merge_row_results(check: Check, parts: Sequence[RawResult]) -> RawResult:
             "unexpected_percent_nonmissing": pct_considered,
         }
     return success, merged, error
+
+
+_FULL_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query")
+
+
+def summary_only(raw: RawResult) -> RawResult:
+    """GE's SUMMARY shape: the COMPLETE lists (every unexpected value and row) are dropped once attributed."""
+    success, result, error = raw
+    return success, {k: v for k, v in result.items() if k not in _FULL_LISTS}, error
+
+
+def split_result(
+    check: Check, raw: RawResult, spans: Sequence[tuple[int, int, int]], view: pd.DataFrame
+) -> list[RawResult]:
+    """One batch's COMPLETE result for a row check, cut into one SUMMARY result per span (partition rows).
+
+    GE lists every unexpected row by its index (the row's position in the snapshot; its value list stops at 200),
+    so each partition gets its exact unexpected count, and its examples are read from those rows of the view; its
+    element count is its rows, its missing count the nulls of the column in its rows, and its verdict GE's rule
+    on those counts.
+    """
+    _, result, error = raw
+    if error:
+        return [(False, {}, error) for _ in spans]
+    index = np.asarray(result.get("unexpected_index_list") or [], dtype=np.int64)
+    first = int(view.index[0]) if len(view) else 0
+    column = check.kwargs.get("column")
+    mostly = check.kwargs.get("mostly")
+    out: list[RawResult] = []
+    for _, start, end in spans:
+        rows_at = index[(index >= start) & (index < end)] - first
+        unexpected, rows = len(rows_at), end - start
+        found = view[column].iloc[rows_at] if column is not None else None
+        examples = denumpy(found.iloc[:MAX_EXAMPLES].tolist()) if found is not None else []
+        tally = found.value_counts(dropna=False).iloc[:MAX_EXAMPLES] if found is not None else None
+        part: dict[str, Any] = {"element_count": rows, "unexpected_count": unexpected}
+        missing = 0
+        if "missing_count" in result and column is not None:
+            missing = int(view[column].iloc[start - first : end - first].isna().sum())
+        considered = rows - missing
+        pct = 100.0 * unexpected / considered if considered > 0 else None
+        part |= {
+            "unexpected_percent": pct,
+            "partial_unexpected_list": examples,
+            "partial_unexpected_counts": []
+            if tally is None
+            else [{"value": denumpy(v), "count": int(n)} for v, n in tally.items()],
+            "partial_unexpected_index_list": [int(i) + first for i in rows_at[:MAX_EXAMPLES]],
+        }
+        if "missing_count" in result:
+            part |= {
+                "missing_count": missing,
+                "missing_percent": 100.0 * missing / rows if rows else None,
+                "unexpected_percent_total": 100.0 * unexpected / rows if rows else None,
+                "unexpected_percent_nonmissing": pct,
+            }
+        ok = _mostly_success(considered, unexpected, 1.0 if mostly is None else float(mostly))
+        out.append((ok, part, None))
+    return out
 
 
 def batch_label_counts(plan: Plan, view: pd.DataFrame) -> dict[str, int]:

@@ -56,7 +56,7 @@ def test_partitioned_results_equal_whole_window_results(tmp_path, config, frames
     frames = damage(frames, rng)
     data = whole(frames)
     expected = validate_frame(cfg, data, source="whole")
-    for batch_rows in (1 << 20, 150):  # one batch per partition, and partitions cut into several batches
+    for batch_rows in (1 << 20, 150):  # partitions sharing one batch, and partitions cut into several batches
         got = validate_snapshot(cfg, snapshot(tmp_path, frames, batch_rows=batch_rows))
         assert verdicts(got) == verdicts(expected)
         assert (got.rows, got.label_counts, got.minority_share) == (
@@ -65,6 +65,18 @@ def test_partitioned_results_equal_whole_window_results(tmp_path, config, frames
             expected.minority_share,
         )
     assert not expected.success
+
+
+def test_partitions_sharing_a_batch_get_the_results_they_get_alone(tmp_path, config, frames, rng):
+    """GE's row indices cut a shared batch's results exactly: the same per-partition figures as one per batch."""
+    cfg = config(validation={"value_ranges": {"amount": {"min": 0, "max": 80}}, "null_fraction": {"f0": 0.05}})
+    frames = damage(frames, rng)
+    shared = validate_snapshot(cfg, snapshot(tmp_path, frames, batch_rows=1 << 20))
+    alone = validate_snapshot(cfg, snapshot(tmp_path, frames, batch_rows=1))  # every row group its own batch
+    assert shared.to_json_dict()["partitions"] == alone.to_json_dict()["partitions"]
+    assert [r.partitions for r in shared.results] == [r.partitions for r in alone.results]
+    assert shared.failures == alone.failures
+    assert any(r.partitions for r in shared.results)
 
 
 def test_row_check_failure_names_its_partitions(tmp_path, config, frames, rng):
