@@ -4,13 +4,17 @@ Parallel tasks on one machine that each start an OpenMP pool as wide as the mach
 threads spin-wait for each other at every barrier, so HistGradientBoosting fits in two tasks on 2 cores ran
 several times slower than one after the other. A task's budget is its share of the cores it may run on::
 
-    threads = max(1, cores // parallel_tasks)
+    threads = max(1, min(cores // parallel_tasks, round(cores - busy)))
 
 ``cores``: the CPUs this process may run on (``os.sched_getaffinity``), lowered by a cgroup CPU quota
 (``cpu.max`` in cgroup v2, ``cpu.cfs_quota_us`` in v1) when one is set. ``parallel_tasks``: how many such tasks
 may run beside it on the machine; 1 for the CLI, the executor's slots for Airflow (passed in by the DAG layer,
-which alone knows them: this package never imports airflow), or ``IMBALANCE_PARALLEL_TASKS``.
-``IMBALANCE_THREADS`` sets the threads outright and wins over both.
+which alone knows them: this package never imports airflow), or ``IMBALANCE_PARALLEL_TASKS``. ``busy``: what
+other processes keep running, read from the 1-minute load average (less this process's own one): a share is
+never wider than the cores left free, because an OpenMP pool with a thread waiting for a core stalls at every
+barrier (a CLI train stage with 2 threads on 2 cores took 183 s beside other users' jobs, load ~7; one thread
+takes a fraction of that, and gives the same model: HistGradientBoosting's and forests' results do not depend
+on their thread count). ``IMBALANCE_THREADS`` sets the threads outright and wins over all of it.
 
 :func:`stage_threads` applies the budget with threadpoolctl around a heavy stage body (train, select, evaluate,
 monitor) and logs it with its reasons; forests take it as ``n_jobs`` (:func:`current_threads`).
@@ -70,11 +74,13 @@ def compute_budget(
     *,
     override: int | None = None,
     cap: int | None = None,
+    busy: float = 0.0,
     cores_from: str = "",
     parallel_from: str = "",
 ) -> ThreadBudget:
     """The budget of one task: ``override`` when given, else its share of ``cores`` among ``parallel_tasks``,
-    at most ``cap`` (an ``OMP_NUM_THREADS`` the operator set).
+    no wider than the cores ``busy`` (other processes' runnable load) leaves free, at most ``cap`` (an
+    ``OMP_NUM_THREADS`` the operator set).
 
     Examples
     --------
@@ -84,6 +90,8 @@ def compute_budget(
     1
     >>> compute_budget(2, 4, override=2).threads
     2
+    >>> compute_budget(16, 1, busy=10.2).threads  # other jobs keep ~10 cores busy
+    6
     """
     if cores < 1 or parallel_tasks < 1:
         raise ValueError(f"cores and parallel_tasks must be >= 1; got cores={cores}, parallel_tasks={parallel_tasks}")
@@ -95,8 +103,11 @@ def compute_budget(
         return ThreadBudget(
             override, cores, parallel_tasks, f"{THREADS_ENV}={override} (machine: {cores} cores{where})"
         )
-    threads = max(1, cores // parallel_tasks)
+    share = max(1, cores // parallel_tasks)
+    threads = max(1, min(share, round(cores - busy)))
     reason = f"{cores} core(s){where} shared by {parallel_tasks} parallel task(s){beside}"
+    if threads < share:
+        reason += f", of which other processes keep ~{busy:.1f} busy (load average)"
     if cap is not None and 1 <= cap < threads:
         threads, reason = cap, f"{reason}, capped by OMP_NUM_THREADS={cap}"
     return ThreadBudget(threads, cores, parallel_tasks, reason)
@@ -136,10 +147,12 @@ def task_budget(parallel_tasks: int | None = None, *, parallel_from: str = "") -
     """This process's budget: ``IMBALANCE_THREADS`` if set, else its share of :func:`available_cores`.
 
     ``parallel_tasks`` comes from the caller (the DAG layer passes the executor's slots); without it,
-    ``IMBALANCE_PARALLEL_TASKS``, else 1 (a CLI run has the machine's cores to itself). An ``OMP_NUM_THREADS``
-    set outside any stage (e.g. by docker compose) caps the share.
+    ``IMBALANCE_PARALLEL_TASKS``, else 1 (a CLI run has the machine's cores to itself). Other processes' load is
+    the 1-minute load average less one (this process). An ``OMP_NUM_THREADS`` set outside any stage (e.g. by
+    docker compose) caps the share.
     """
     cores, cores_from = available_cores()
+    busy = max(0.0, os.getloadavg()[0] - 1.0) if hasattr(os, "getloadavg") else 0.0
     if parallel_tasks is None:
         parallel_tasks = _env_int(PARALLEL_ENV)
         parallel_from = f"{PARALLEL_ENV}" if parallel_tasks is not None else "one run at a time"
@@ -148,6 +161,7 @@ def task_budget(parallel_tasks: int | None = None, *, parallel_from: str = "") -
         parallel_tasks or 1,
         override=_env_int(THREADS_ENV),
         cap=None if _active else _env_int("OMP_NUM_THREADS"),
+        busy=busy,
         cores_from=cores_from,
         parallel_from=parallel_from,
     )

@@ -42,6 +42,18 @@ def test_compute_budget_override_wins_and_says_so() -> None:
     assert budget.describe().startswith(f"3 native thread(s): {THREADS_ENV}=3")
 
 
+@pytest.mark.parametrize(
+    ("cores", "parallel", "busy", "threads"),
+    [(2, 1, 0.0, 2), (2, 1, 0.4, 2), (2, 1, 5.0, 1), (16, 4, 2.0, 4), (16, 1, 10.2, 6)],
+)
+def test_compute_budget_leaves_the_cores_other_processes_keep_busy(
+    cores: int, parallel: int, busy: float, threads: int
+) -> None:
+    budget = compute_budget(cores, parallel, busy=busy)
+    assert budget.threads == threads
+    assert ("other processes keep" in budget.reason) == (threads < cores // parallel)
+
+
 def test_compute_budget_is_capped_by_an_operator_omp_setting() -> None:
     assert compute_budget(16, 2, cap=4).threads == 4
     assert compute_budget(16, 2, cap=4).reason.endswith("capped by OMP_NUM_THREADS=4")
@@ -84,10 +96,12 @@ def test_task_budget_reads_the_env_settings(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv(THREADS_ENV, raising=False)
     monkeypatch.delenv(PARALLEL_ENV, raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    assert (task_budget().threads, task_budget().parallel_tasks) == (cores, 1)
+    budget = task_budget()
+    assert budget.parallel_tasks == 1
+    assert 1 <= budget.threads <= cores  # fewer while other processes keep cores busy
     monkeypatch.setenv(PARALLEL_ENV, str(cores))
     assert task_budget().threads == 1
-    assert task_budget(parallel_tasks=1).threads == cores  # what the caller passes wins over the env
+    assert task_budget(parallel_tasks=3).parallel_tasks == 3  # what the caller passes wins over the env
     monkeypatch.setenv(THREADS_ENV, "3")
     assert task_budget().threads == 3
     monkeypatch.setenv(THREADS_ENV, "zero")
