@@ -274,10 +274,11 @@ def _scanned_objects(
 
 
 def _row_group_batches(reader: Any, columns: list[str] | None) -> Iterator[Any]:
-    """Record batches one row group at a time, single-threaded: ``iter_batches`` with threads reads several row
-    groups ahead (measured: 400 MB held for 131k-row groups of 32 float columns, against 70 MB this way)."""
+    """Record batches one row group at a time (its columns decoded in parallel): ``iter_batches`` with threads
+    reads several row groups ahead (measured: 400 MB held for 131k-row groups of 32 float columns, against 70 MB
+    this way); single-threaded decoding took 1.9 s per 1M-row group."""
     for group in range(reader.num_row_groups):
-        table = reader.read_row_group(group, columns=columns, use_threads=False)
+        table = reader.read_row_group(group, columns=columns, use_threads=True)
         yield from table.to_batches(max_chunksize=BATCH_ROWS)
         del table
 
