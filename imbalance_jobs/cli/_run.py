@@ -178,6 +178,13 @@ def render_run(summary: RunSummary) -> str:
     )
     if ing.get("skipped"):
         add(f"            skipped {len(ing['skipped'])} file(s):{_list(ing['skipped'])}")
+    beta = ing.get("negative_sample_beta", 1.0)
+    if beta < 1.0:
+        read = sum(ing.get("population_label_counts", {}).values())
+        add(
+            f"            negative sample: kept {ing['rows']} of {read} rows (every positive, {beta:.4%} of "
+            f"negatives); figures below are weighted back to the whole window"
+        )
     val = s["validate"]
     add(f"  validate  passed; {len(val['warnings'])} warning(s){_list(val['warnings'])}")
     mon = s["monitor"]
