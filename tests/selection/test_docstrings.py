@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["model_choice", "blend", "row_hash", "split", "promotion"]
+MODULES = ["model_choice", "blend", "row_hash", "split", "promotion", "population"]
 
 
 @pytest.mark.parametrize("name", MODULES)
