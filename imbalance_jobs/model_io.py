@@ -13,10 +13,13 @@ is what guards against hostile artifacts (whoever can rewrite the files can rewr
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.abc
 import json
 import re
 import zipfile
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from imbalance_jobs.errors import ModelArtifactError
@@ -240,10 +243,47 @@ def _skops_io() -> Any:
     import sys
 
     if "skops.io" not in sys.modules:
-        _name_scipy_ufuncs()
+        with _without_torch_shim():
+            _name_scipy_ufuncs()
+            import skops.io  # noqa: F401
     import skops.io as sio
 
     return sio
+
+
+_TORCH_SHIM = "sklearn.externals.array_api_compat.torch"
+
+
+@contextlib.contextmanager
+def _without_torch_shim() -> Iterator[None]:
+    """Keep scikit-learn's array-API torch shim (and so torch) unimported while skops lists sklearn's estimators.
+
+    skops builds its default trusted types from ``sklearn.utils.all_estimators()``, whose package walk imports
+    every sklearn package, vendored ones included: ``array_api_compat.torch`` imports torch (1.3-1.8 s of CPU and
+    180 MB of memory in every process that saves or loads a model, measured on 2 cores). The walk skips a package
+    that fails to import, and that one holds no estimator: the trusted list is the same (210 sklearn types).
+    Nothing changes when torch is already loaded (a torch candidate), nor for a later ``import torch``.
+    """
+    import sys
+
+    if "torch" in sys.modules:
+        yield
+        return
+    finder = _RefuseImport(_TORCH_SHIM)
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
+class _RefuseImport(importlib.abc.MetaPathFinder):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> None:
+        if fullname == self.name:
+            raise ImportError(f"{fullname} is not needed to list scikit-learn's estimators")
 
 
 def _name_scipy_ufuncs() -> None:
