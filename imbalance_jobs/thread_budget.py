@@ -180,10 +180,10 @@ def _env_int(name: str) -> int | None:
 def stage_threads(stage: str, budget: ThreadBudget | None = None) -> Iterator[ThreadBudget]:
     """Hold the native thread pools (OpenMP, BLAS, torch) to the task's budget while ``stage`` runs; log it.
 
-    The libraries are loaded first (threadpoolctl limits only loaded ones); the ``OMP_NUM_THREADS`` family is
-    set too for anything loaded later, and everything is restored on exit.
+    The ``OMP_NUM_THREADS`` family is set first, so a runtime the stage loads (scikit-learn's OpenMP in a fresh
+    task process) starts at the budget; threadpoolctl limits the ones already loaded. Everything loaded before is
+    restored on exit. Nothing is imported here: a stage that needs no model pays for no library.
     """
-    import sklearn.ensemble  # noqa: F401  (loads the OpenMP runtime scikit-learn uses, so it can be limited)
     from threadpoolctl import threadpool_limits
 
     budget = budget or task_budget()

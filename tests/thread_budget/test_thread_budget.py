@@ -141,3 +141,28 @@ def test_fit_settings_gives_forests_the_budget_and_drops_a_no_op_category_cap() 
     fast = fit_settings(build_pipeline(hgb, features, y, seed=0), X, n_jobs=None)
     assert fast.named_steps["preprocess"].transformers[-1][1].max_categories is None
     np.testing.assert_array_equal(capped.fit(X, y).predict_proba(X), fast.fit(X, y).predict_proba(X))
+
+
+FRESH_TASK = """
+import json, sys
+from imbalance_jobs.thread_budget import compute_budget, stage_threads
+assert "sklearn" not in sys.modules
+with stage_threads("train", compute_budget(8, 8)):
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+    from threadpoolctl import threadpool_info
+    inside = {"effective": _openmp_effective_n_threads(), "pools": [i["num_threads"] for i in threadpool_info()]}
+print(json.dumps(inside))
+"""
+
+
+def test_stage_threads_also_limits_a_runtime_the_stage_loads_itself() -> None:
+    """A fresh task process loads scikit-learn's OpenMP inside the stage: it starts at the budget."""
+    import json
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", FRESH_TASK], capture_output=True, text=True, env=env, check=True)
+    inside = json.loads(done.stdout.strip().splitlines()[-1])
+    assert inside["effective"] == 1
+    assert set(inside["pools"]) == {1}
