@@ -7,7 +7,7 @@ Each measurement is a fresh child process that imports Great Expectations (timed
 beside it). ``--baseline DIR`` names a tree holding the old ``imbalance_jobs`` (e.g. ``git archive <commit>
 imbalance_jobs | tar -x -C DIR``); its children import that package instead, on the same snapshots.
 
-    python -m bench.bench_validation --baseline /tmp/val-base      # 300k rows in 21 partitions; 4 vs 16 x 262k
+    python -m bench.bench_validation --baseline /tmp/val-base      # 300k rows in 21 partitions; 4/16/32 x 262k
     python -m bench.bench_validation --quick
 
 The arrangement figure times ``validate_snapshot`` alone (GE imported and warmed up first) on the 21-partition
@@ -209,7 +209,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--baseline", default=None, help="a directory holding the old imbalance_jobs package")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--window", default="21x14286", help="PARTITIONSxROWS for the before/after timing")
-    parser.add_argument("--growth", default="4,16x262144", help="PARTITION COUNTSxROWS for the memory check")
+    parser.add_argument("--growth", default="4,16,32x262144", help="PARTITION COUNTSxROWS for the memory check")
+    parser.add_argument(
+        "--baseline-max-rows", type=int, default=5_000_000, help="skip the baseline above this many rows"
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     parser.add_argument("--output", default=None, help="JSON path (default bench/results/validation.json)")
     args = parser.parse_args(argv)
@@ -251,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         for purpose, n, per in windows:
             data_uri = stage_window(store, Path(tmp), f"w{n}x{per}", n, per)
             for code, env, cwd in codes:
+                if cwd is not None and n * per > args.baseline_max_rows:
+                    continue
                 repeats = args.repeats if purpose == "timing" else 1
                 found = measure(env, data_uri, f"w{n}x{per}", repeats, cwd)
                 payload["results"].append({"purpose": purpose, "code": code, "partitions": n, **found})

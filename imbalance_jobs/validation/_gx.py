@@ -174,7 +174,8 @@ class Session:
         gx = _quiet_import()
         self.version: str = gx.__version__
         self._context = _context(gx)
-        asset = self._context.data_sources.add_pandas("imbalance_jobs").add_dataframe_asset(name)
+        self._datasource = self._context.data_sources.add_pandas("imbalance_jobs")
+        asset = self._datasource.add_dataframe_asset(name)
         self._batches = asset.add_batch_definition_whole_dataframe("partition")
         self._suites = {}
         for scope in ("schema", "rows"):
@@ -196,6 +197,16 @@ class Session:
         fmt = {"result_format": "COMPLETE", "return_unexpected_index_query": False} if complete else "SUMMARY"
         return self._run("rows", view, fmt)
 
+    def _release(self) -> None:
+        """Drop GE's reference to the last batch's frame.
+
+        The datasource keeps its execution engine, and the engine the last batch it loaded, until the next batch
+        replaces it, so without this the previous batch would sit beside the next one at validate's peak.
+        """
+        manager = self._datasource.get_execution_engine().batch_manager
+        manager.reset_batch_cache()
+        manager.batch_data_cache.clear()
+
     def _run(
         self, scope: str, view: pd.DataFrame, result_format: str | dict[str, Any] = "SUMMARY"
     ) -> dict[int, RawResult]:
@@ -204,6 +215,7 @@ class Session:
         outcome = self._batches.get_batch(batch_parameters={"dataframe": view}).validate(
             self._suites[scope], result_format=result_format
         )
+        self._release()
         self.meta = dict(outcome.meta)
         return {
             int(r.expectation_config.meta["index"]): (bool(r.success), denumpy(dict(r.result or {})), _error(r))
