@@ -249,15 +249,16 @@ def _scanned_objects(
 
     config = ctx.config
     columns = required_columns(config)
-    for day, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days, include_empty=True):
-        if obj.size == 0:
+    listed = list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days, include_empty=True)
+    for (day, obj), path in zip(listed, _downloaded(ctx.store, [o for _, o in listed], workdir), strict=True):
+        if path is None:
             why = "zero bytes: an interrupted upload or an empty export; not read"
             log.warning("%s: %s", obj.uri, why)
             yield SnapshotObject(uri=obj.uri, etag=obj.etag, size=0, rows=0, day=day, skipped=why), None
             continue
         record = SnapshotObject(uri=obj.uri, etag=obj.etag, size=obj.size, rows=0, day=day)
         kept, read = [], 0
-        for batch in _batches(ctx.store, obj, config, columns, workdir):
+        for batch in _batches(path, obj, config, columns):
             scan.see_kinds(batch, record)
             batch[config.label.column] = normalize_labels(batch[config.label.column], config.label.classes)
             scan.see_labels(batch[config.label.column])
@@ -283,16 +284,43 @@ def _row_group_batches(reader: Any, columns: list[str] | None) -> Iterator[Any]:
         del table
 
 
-def _batches(
-    store: ObjectStore, obj: ObjectInfo, config: PipelineConfig, columns: list[str] | None, workdir: Path
-) -> Iterator[pd.DataFrame]:
-    """One object as frames of at most BATCH_ROWS rows: streamed to a local file, read by record batches."""
+def _downloaded(store: ObjectStore, objects: list[ObjectInfo], workdir: Path) -> Iterator[Path | None]:
+    """Each object's local copy in turn (``None`` for a zero-byte one), the next one downloading while the
+    caller reads this one, so the network overlaps decoding; at most two copies are on disk at a time."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    wanted = [i for i, obj in enumerate(objects) if obj.size > 0]
+    pool = ThreadPoolExecutor(1, thread_name_prefix="ingest-download")
+    pending: dict[int, Future[int]] = {}
+
+    def fetch(position: int) -> None:
+        if position < len(wanted):
+            i = wanted[position]
+            pending[i] = pool.submit(store.download, objects[i].uri, workdir / f"object-{i}")
+
+    try:
+        fetch(0)
+        for i in range(len(objects)):
+            if i not in pending:
+                yield None
+                continue
+            fetch(wanted.index(i) + 1)
+            pending.pop(i).result()
+            path = workdir / f"object-{i}"
+            try:
+                yield path
+            finally:
+                path.unlink(missing_ok=True)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batches(path: Path, obj: ObjectInfo, config: PipelineConfig, columns: list[str] | None) -> Iterator[pd.DataFrame]:
+    """One downloaded object as frames of at most BATCH_ROWS rows, read by record batches."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
 
-    path = workdir / "object"
-    store.download(obj.uri, path)
     try:
         if config.source.format == "parquet":
             reader = pq.ParquetFile(path)
@@ -315,8 +343,6 @@ def _batches(
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise IngestError(f"{obj.uri}: cannot read {config.source.format} file ({exc})") from exc
-    finally:
-        path.unlink(missing_ok=True)
 
 
 def _check_columns(uri: str, present: list[str], config: PipelineConfig, columns: list[str] | None) -> None:
@@ -493,8 +519,9 @@ def _sampler(ctx: RunContext, workdir: Path) -> _Sampler | None:
     if spec.max_rows is None:
         return _Sampler(config, keep_fraction(config, 0, 0), None)
     counts: dict[str, int] = {}
-    for _, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days):
-        for batch in _batches(ctx.store, obj, config, [config.label.column], workdir):
+    objects = [obj for _, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days)]
+    for obj, path in zip(objects, _downloaded(ctx.store, objects, workdir), strict=True):
+        for batch in _batches(path, obj, config, [config.label.column]):
             labels = normalize_labels(batch[config.label.column], config.label.classes)
             for value, n in labels.astype("string").value_counts().items():
                 counts[str(value)] = counts.get(str(value), 0) + int(n)
