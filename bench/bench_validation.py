@@ -79,7 +79,7 @@ def stage_window(store: Any, tmp: Path, key: str, partitions: int, rows: int) ->
     assert writer is not None
     writer.close()
     data_uri = f"s3://{ARTIFACTS}/fraud_bench/runs/{key}/ingest/data.parquet"
-    store.put_bytes(data_uri, path.read_bytes())
+    store.upload(data_uri, path)
     manifest = {"rows": start, "label_counts": counts, "population_label_counts": counts, "negative_sample": None}
     store.put_json(data_uri.rsplit("/", 1)[0] + "/manifest.json", manifest | {"objects": objects})
     path.unlink()
