@@ -16,11 +16,12 @@ value_ranges           expect_column_values_to_be_between
 duplicates             expect_compound_columns_to_be_unique over features + label (``_row_id`` ignored)
 =====================  ==============================================================================
 
-Bounded memory: columns, types, label values and nulls, null fractions and value ranges run in GE on one source
-object's rows at a time (the manifest's objects; at most ``BATCH_ROWS`` rows per batch); the window's result is
-their sum and a failure names the partitions (day and URI) it failed in. Row count, classes, class shares, class
-counts and duplicates are decided once on the window's counts (duplicates by 64-bit row hashes); with negative
-sampling at ingest, class shares read the source's counts before sampling (``population_label_counts``).
+Bounded memory: columns and types run once on the snapshot's schema; label values and nulls, null fractions and
+value ranges run in GE batch by batch (about ``BATCH_ROWS`` rows; small source objects share a batch and are told
+apart by GE's unexpected row indices), each manifest object's result is the sum over its rows and the window's the
+sum over objects, and a failure names the objects (day and URI) it failed in. Row count, classes, class shares,
+class counts and duplicates are decided once on the window's counts (duplicates by 64-bit row hashes); with
+negative sampling at ingest, class shares read the source's counts before sampling (``population_label_counts``).
 """
 
 from imbalance_jobs.validation._report import (

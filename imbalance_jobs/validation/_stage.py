@@ -1,7 +1,8 @@
 """The validation stage: read the staged snapshot partition by partition, store the JSON + HTML report, stop on failure.
 
-The snapshot is streamed to a temporary file (never held in memory whole) and read one source object's row groups
-at a time, as the ingest manifest lays them out; memory stays flat as the window grows (docs/benchmarks.md).
+The snapshot is streamed to a temporary file (never held in memory whole) and read a few row groups at a time,
+cut into source objects as the ingest manifest lays them out; memory follows the batch size, not the window
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
