@@ -1,7 +1,9 @@
 """``validate_snapshot``: config -> GE suite -> one report for a window read partition by partition; pure, no I/O.
 
-Row checks run in GE on each partition's batches (one context and suite for the window); their window result is
-the sum over partitions, and a failure line names the partitions it failed in. Window checks (row count, classes,
+Schema checks run once on the snapshot's columns. Row checks run in GE batch by batch (one context and suite for
+the window; small partitions share a batch and are told apart by GE's unexpected row indices); each partition's
+result is the sum over its rows, the window's the sum over partitions, and a failure line names the partitions
+(day and source URI) it failed in, with what each one showed. Window checks (row count, classes,
 class shares and counts, duplicates) are decided on the window's counts; with negative sampling at ingest, class
 shares are judged on the source's label counts before sampling, because the contract is about the source data.
 """
