@@ -14,6 +14,7 @@ Each is a child process; wall time includes interpreter start and imports; peak 
 
     python -m bench.bench_window                      # 20M rows, 21 days, 30 features, 0.3 %, fraction 0.05
     python -m bench.bench_window --rows 2000000      # a quicker look
+    python -m bench.bench_window --quick             # 200,000 rows: checks the script works
 """
 
 from __future__ import annotations
@@ -185,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=float, default=5400.0, help="seconds per measured run")
     parser.add_argument("--bare", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--quick", action="store_true", help="200,000 rows in 3 days, 3 folds (a check)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.rows, args.days, args.folds = 200_000, 3, 3
     if args.bare is not None:
         emit_result(bare(args.bare, args.fraction, args.folds, args.seed))
         return 0
@@ -223,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             load_after = load_average()
     payload = {
         "machine": machine(),
-        "args": {k: v for k, v in vars(args).items() if k not in ("bare", "output")} | {"label_counts": counts},
+        "args": {k: v for k, v in vars(args).items() if k not in ("bare", "output", "quick")}
+        | {"label_counts": counts},
         "bare": bare_result,
         "product": product,
         "ratio": product["seconds"] / bare_result["seconds"],

@@ -27,6 +27,9 @@ BENCHMARKS = {
     "mlp": ("bench.bench_mlp", ["--devices", "cpu,cuda", "--json", str(RESULTS_DIR / "mlp.json")]),
     "gate": ("bench.bench_gate", []),
     "sweep": ("bench.bench_sweep", []),
+    "validation": ("bench.bench_validation", []),
+    "negative_sample": ("bench.bench_negative_sample", []),
+    "window": ("bench.bench_window", []),
 }
 QUICK_MLP = ["--rows", "20000", "--epochs", "2"]
 
