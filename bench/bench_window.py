@@ -1,10 +1,10 @@
 """A large window in bounded memory: ``imbalance-jobs run`` with negative sampling vs a bare pyarrow + HGB script.
 
 Data: ``--rows`` rows x ``--features`` float64 features at ``--positive-rate`` positives (a logistic signal on
-the first five features), an int64 ``id``, in ``--days`` daily parquet partitions, written once to local disk (for
-the bare script) and to the local S3 server (for the product).
+the first five features), an int64 ``id``, in ``--days`` daily parquet partitions on the local S3 server.
 
-(a) bare: read each local partition by record batches with pyarrow, keep every positive and the negatives whose
+(a) bare: read each partition from the same S3 server by record batches with pyarrow's own S3 filesystem (the
+    server shares the machine's cores with the reader either way), keep every positive and the negatives whose
     hashed id falls below ``--fraction`` (numpy splitmix64), hold out 20 % stratified, then the same k-fold CV and
     refit as the product with the product's own HGB pipeline (``bench._bare.model_for``), AP on the held-out rows.
 (b) product: ``imbalance-jobs run`` with ``source.negative_sample: {fraction}``, ``split.key: [id]`` and the
@@ -55,7 +55,8 @@ def _splitmix(x: np.ndarray) -> np.ndarray:
 
 
 def write_window(store: Any, folder: Path, args: argparse.Namespace) -> tuple[str, dict[str, int]]:
-    """Daily partitions on local disk and in the bucket; returns the bucket and the label counts."""
+    """Daily partitions in the bucket (each written to a local file first, then removed); returns the bucket and
+    the label counts."""
     import pandas as pd
 
     bucket = "bench-window-src"
@@ -77,6 +78,7 @@ def write_window(store: Any, folder: Path, args: argparse.Namespace) -> tuple[st
         local.parent.mkdir(parents=True)
         frame.to_parquet(local, index=False)
         store.upload(f"s3://{bucket}/window/dt={day.isoformat()}/part-0.parquet", local)
+        local.unlink()
         counts["1"] += int(y.sum())
         counts["0"] += int(per_day - y.sum())
         print(f"  wrote {day}: {per_day} rows, {int(y.sum())} positives", flush=True)
@@ -117,8 +119,13 @@ def config_data(bucket: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- (a) the bare script, run as a child: python -m bench.bench_window --bare DIR ------------------------------
-def bare(folder: Path, fraction: float, folds: int, seed: int) -> dict[str, Any]:
+def bare(source: str, fraction: float, folds: int, seed: int) -> dict[str, Any]:
+    """``source``: ``s3://bucket/prefix`` on the endpoint in IMBALANCE_S3_ENDPOINT_URL (read with pyarrow's own S3
+    filesystem, as a script would), or a local folder."""
+    import os
+
     import pandas as pd
+    import pyarrow.fs as pafs
     import pyarrow.parquet as pq
     from sklearn.base import clone
     from sklearn.metrics import average_precision_score
@@ -128,9 +135,22 @@ def bare(folder: Path, fraction: float, folds: int, seed: int) -> dict[str, Any]
 
     seconds: dict[str, float] = {}
     t = time.perf_counter()
+    if source.startswith("s3://"):
+        scheme, host = os.environ["IMBALANCE_S3_ENDPOINT_URL"].split("://")
+        fs = pafs.S3FileSystem(
+            endpoint_override=host,
+            scheme=scheme,
+            access_key=os.environ["AWS_ACCESS_KEY_ID"],
+            secret_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+            region="us-east-1",
+        )
+        listing = fs.get_file_info(pafs.FileSelector(source[5:], recursive=True))
+        paths = sorted(i.path for i in listing if i.path.endswith(".parquet"))
+    else:
+        fs, paths = None, sorted(str(p) for p in Path(source).glob("dt=*/part-0.parquet"))
     kept, negatives_seen, negatives_kept = [], 0, 0
-    for path in sorted(folder.glob("dt=*/part-0.parquet")):
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=262_144):
+    for path in paths:
+        for batch in pq.ParquetFile(path, filesystem=fs).iter_batches(batch_size=262_144):
             frame = batch.to_pandas()
             unit = (_splitmix(frame["id"].to_numpy()) >> np.uint64(11)).astype(np.float64) * 2.0**-53
             negative = frame["y"].to_numpy() == 0
@@ -184,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--limit", type=float, default=5400.0, help="seconds per measured run")
-    parser.add_argument("--bare", type=Path, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--bare", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--quick", action="store_true", help="200,000 rows in 3 days, 3 folds (a check)")
     args = parser.parse_args(argv)
@@ -216,9 +236,9 @@ def main(argv: list[str] | None = None) -> int:
             )
             load_before = load_average()
             child = run_child(
-                python_child("bench.bench_window", "--bare", str(tmp / "data"), "--fraction", str(args.fraction),
-                             "--folds", str(args.folds), "--seed", str(args.seed)),
-                timeout=args.limit, env=child_env(),
+                python_child("bench.bench_window", "--bare", f"s3://{bucket}/window", "--fraction",
+                             str(args.fraction), "--folds", str(args.folds), "--seed", str(args.seed)),
+                timeout=args.limit, env=env,
             )  # fmt: skip
             if not child.ok:
                 raise RuntimeError(f"bare script failed:\n{child.tail(30)}")
