@@ -13,6 +13,7 @@ from imbalance_jobs.evaluation._bootstrap import (
     Interval,
     PairedBootstrap,
     bootstrap_ci,
+    bootstrap_cis,
     difference_ci,
     paired_bootstrap,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "average_precision",
     "binary_metrics",
     "bootstrap_ci",
+    "bootstrap_cis",
     "calibration_report",
     "choose_threshold",
     "difference_ci",

@@ -30,6 +30,7 @@ __all__ = [
     "Interval",
     "PairedBootstrap",
     "bootstrap_ci",
+    "bootstrap_cis",
     "difference_ci",
     "paired_bootstrap",
 ]
@@ -187,9 +188,15 @@ def _check_run(n_resamples: int, confidence: float) -> None:
 
 
 def _replicates(
-    models: list[_Scored], fn: _Metric, n_resamples: int, seed: int, weights: np.ndarray | None = None
+    models: list[_Scored],
+    fn: _Metric | list[_Metric],
+    n_resamples: int,
+    seed: int,
+    weights: np.ndarray | None = None,
 ) -> tuple[list[np.ndarray], int]:
-    """Metric values on the valid resamples (both classes drawn), the same resampled rows for every model."""
+    """Metric values on the valid resamples (both classes drawn), the same resampled rows for every model;
+    ``fn`` is one metric for all, or one per model (the resamples depend on the seed and the rows only)."""
+    fns = fn if isinstance(fn, list) else [fn] * len(models)
     n = models[0].order.size
     batch = max(1, min(n_resamples, _BATCH_CELLS // n))
     rng = np.random.default_rng(seed)
@@ -203,8 +210,8 @@ def _replicates(
         if weights is not None:
             w = w * weights  # each drawn row counts for the population rows it stands for
         with np.errstate(divide="ignore", invalid="ignore"):  # invalid resamples are dropped below
-            for out, m in zip(values, models):
-                out.append(fn(w, m)[valid])
+            for out, m, metric in zip(values, models, fns, strict=True):
+                out.append(metric(w, m)[valid])
     merged = [np.concatenate(v) for v in values]
     return merged, int(merged[0].size)
 
@@ -286,6 +293,68 @@ def bootstrap_ci(
         threshold=threshold,
         note=note,
     )
+
+
+def bootstrap_cis(
+    y_true: ArrayLike,
+    requests: list[tuple[str, ArrayLike, float | None]],
+    *,
+    n_resamples: int,
+    confidence: float,
+    seed: int,
+    sample_weight: ArrayLike | None = None,
+) -> list[BootstrapCI]:
+    """:func:`bootstrap_ci` for several ``(metric, scores, threshold)`` on the same rows, drawing each batch of
+    resamples once for all of them: the same intervals as separate calls with this seed, at a fraction of the
+    cost on large test sets (drawing and counting the resampled rows dominates there).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> y, s = (rng.random(500) < 0.1).astype(int), rng.random(500)
+    >>> both = bootstrap_cis(y, [("average_precision", s, None), ("recall", s, 0.5)],
+    ...                      n_resamples=50, confidence=0.9, seed=1)
+    >>> one = bootstrap_ci(y, s, metric="recall", threshold=0.5, n_resamples=50, confidence=0.9, seed=1)
+    >>> both[1] == one
+    True
+    """
+    if not requests:
+        return []
+    y = as_binary(y_true, requests[0][1])[0]
+    weights = as_weights(sample_weight, y.size)
+    _check_run(n_resamples, confidence)
+    prepared = []
+    for metric, scores, threshold in requests:
+        canonical, fn = _metric(metric, (threshold,))
+        prepared.append((canonical, fn, threshold, _prepare(y, as_binary(y_true, scores)[1], threshold)))
+    note = _one_class_note(y)
+    values: list[np.ndarray | None] = [None] * len(prepared)
+    n_valid = 0
+    if not note:
+        values, n_valid = _replicates(
+            [m for *_, m in prepared], [fn for _, fn, _, _ in prepared], int(n_resamples), seed, weights
+        )
+    out = []
+    for (canonical, fn, threshold, m), replicates in zip(prepared, values, strict=True):
+        point, (low, high) = None, (None, None)
+        if replicates is not None:
+            point = float(fn(_point_weights(y.size, weights), m)[0])
+            low, high = _interval(replicates, confidence)
+        out.append(
+            BootstrapCI(
+                metric=canonical,
+                point=point,
+                low=low,
+                high=high,
+                confidence=confidence,
+                n_resamples=int(n_resamples),
+                n_valid=n_valid,
+                seed=seed,
+                threshold=threshold,
+                note=note or _skipped_note(n_valid, int(n_resamples)),
+            )
+        )
+    return out
 
 
 def paired_bootstrap(

@@ -231,3 +231,29 @@ def test_sigmoid_on_a_negative_sample_with_sample_beta_estimates_population_prob
     assert brier["sampled"] == pytest.approx(brier["full"], rel=0.03)
     assert brier["naive"] > 1.5 * brier["full"]
     assert sampled.apply(raw[test]).mean() == pytest.approx(y[test].mean(), rel=0.1)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bootstrap_cis_equal_separate_calls(weighted) -> None:
+    from imbalance_jobs.evaluation import bootstrap_ci, bootstrap_cis
+
+    rng = np.random.default_rng(5)
+    y = (rng.random(3000) < 0.05).astype(int)
+    ranking = y * 0.3 + rng.random(3000)
+    proba = np.clip(ranking / 1.3, 0, 1)
+    weights = np.where(y == 1, 1.0, 10.0) if weighted else None
+    requests = [("average_precision", ranking, None), ("recall", proba, 0.5), ("precision", proba, 0.5),
+                ("brier", proba, None)]  # fmt: skip
+    common = {"n_resamples": 120, "confidence": 0.9, "seed": 3, "sample_weight": weights}
+    together = bootstrap_cis(y, requests, **common)
+    apart = [bootstrap_ci(y, s, metric=m, threshold=t, **common) for m, s, t in requests]
+    assert together == apart
+
+
+def test_bootstrap_cis_on_one_class_say_so() -> None:
+    from imbalance_jobs.evaluation import bootstrap_cis
+
+    (ci,) = bootstrap_cis(np.zeros(50, dtype=int), [("recall", np.random.default_rng(0).random(50), 0.5)],
+                          n_resamples=20, confidence=0.9, seed=0)  # fmt: skip
+    assert ci.point is None
+    assert "one class" in ci.note
