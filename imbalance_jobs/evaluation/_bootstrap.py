@@ -269,30 +269,15 @@ def bootstrap_ci(
     >>> ci.low <= ci.point <= ci.high, ci.n_valid
     (True, 200)
     """
-    y, s = as_binary(y_true, scores)
-    weights = as_weights(sample_weight, y.size)
-    _check_run(n_resamples, confidence)
-    canonical, fn = _metric(metric, (threshold,))
-    m = _prepare(y, s, threshold)
-    note = _one_class_note(y)
-    point, (low, high), n_valid = None, (None, None), 0
-    if not note:
-        point = float(fn(_point_weights(y.size, weights), m)[0])
-        (values,), n_valid = _replicates([m], fn, int(n_resamples), seed, weights)
-        low, high = _interval(values, confidence)
-        note = _skipped_note(n_valid, int(n_resamples))
-    return BootstrapCI(
-        metric=canonical,
-        point=point,
-        low=low,
-        high=high,
+    (ci,) = bootstrap_cis(
+        y_true,
+        [(metric, scores, threshold)],
+        n_resamples=n_resamples,
         confidence=confidence,
-        n_resamples=int(n_resamples),
-        n_valid=n_valid,
         seed=seed,
-        threshold=threshold,
-        note=note,
+        sample_weight=sample_weight,
     )
+    return ci
 
 
 def bootstrap_cis(
