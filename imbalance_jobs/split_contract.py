@@ -87,7 +87,8 @@ class SplitSpec(Summary):
     """Time assignment: the newest non-test row; only rows strictly newer are unseen."""
     rows: dict[str, int]
     duplicate_rows: int = 0
-    """Rows whose hashed columns repeat an earlier row's (they share its part); expected 0 with a real key."""
+    """Rows whose hashed values repeat an earlier row's (equal row hashes: floats compared as float32, as the hash
+    does; they share its part); expected 0 with a real key."""
 
     @property
     def warnings(self) -> list[str]:
