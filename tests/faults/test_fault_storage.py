@@ -130,6 +130,16 @@ def test_server_killed_mid_publish_leaves_an_orphan_the_rerun_sweeps(pipeline_fi
     tally["faults_survived"] += 1
 
 
+@pytest.fixture
+def ctrl_c() -> Iterator[None]:
+    """Python's Ctrl-C handler for the test: a Python started with SIGINT ignored (a background job of a shell
+    without job control, as a CI runner may start it) keeps it ignored, and the test would not see the signal."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.usefixtures("ctrl_c")
 @pytest.mark.parametrize("stage", ["train", "publish"])
 def test_sigint_in_train_or_publish_exits_130_and_publishes_nothing(stage, pipeline_file, own_store, monkeypatch,
                                                                     capsys, tally) -> None:  # fmt: skip
