@@ -5,7 +5,7 @@ the first five features), an int64 ``id``, in ``--days`` daily parquet partition
 
 (a) bare: read each partition from the same S3 server by record batches with pyarrow's own S3 filesystem (the
     server shares the machine's cores with the reader either way), keep every positive and the negatives whose
-    hashed id falls below ``--fraction`` (numpy splitmix64), hold out 20 % stratified, then the same k-fold CV and
+    hashed id falls below ``--fraction`` (the product's row hash and salt, so both keep the same rows), hold out 20 % stratified, then the same k-fold CV and
     refit as the product with the product's own HGB pipeline (``bench._bare.model_for``), AP on the held-out rows.
 (b) product: ``imbalance-jobs run`` with ``source.negative_sample: {fraction}``, ``split.key: [id]`` and the
     ``hgb`` candidate only: stream ingest -> validate -> split -> train (k-fold CV + refit) -> select (calibration,
@@ -44,14 +44,7 @@ from bench._common import (
 
 RUN_DAY = dt.date(2026, 11, 27)
 PIPELINE = "bench_window"
-
-
-def _splitmix(x: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        x = x.astype(np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return x ^ (x >> np.uint64(31))
+SAMPLE_SALT = f"{PIPELINE}/negative-sample"  # imbalance_jobs.negative_sampling.sample_salt of the bench config
 
 
 def write_window(store: Any, folder: Path, args: argparse.Namespace) -> tuple[str, dict[str, int]]:
@@ -132,6 +125,7 @@ def bare(source: str, fraction: float, folds: int, seed: int) -> dict[str, Any]:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     from bench._bare import model_for
+    from imbalance_jobs.row_hash import row_hash_unit
 
     seconds: dict[str, float] = {}
     t = time.perf_counter()
@@ -152,7 +146,7 @@ def bare(source: str, fraction: float, folds: int, seed: int) -> dict[str, Any]:
     for path in paths:
         for batch in pq.ParquetFile(path, filesystem=fs).iter_batches(batch_size=262_144):
             frame = batch.to_pandas()
-            unit = (_splitmix(frame["id"].to_numpy()) >> np.uint64(11)).astype(np.float64) * 2.0**-53
+            unit = row_hash_unit(frame, ["id"], SAMPLE_SALT)  # the product's hash: the same rows are kept
             negative = frame["y"].to_numpy() == 0
             keep = ~negative | (unit < fraction)
             negatives_seen += int(negative.sum())
@@ -227,8 +221,13 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             bucket, counts = write_window(store, tmp / "data", args)
             print(f"window written in {time.perf_counter() - t:.0f}s: {counts}", flush=True)
+            from imbalance_jobs.config import PipelineConfig
+            from imbalance_jobs.negative_sampling import sample_salt
+
+            data = config_data(bucket, args)
+            assert sample_salt(PipelineConfig.model_validate(data)) == SAMPLE_SALT  # both ways keep the same rows
             config = tmp / f"{PIPELINE}.yaml"
-            config.write_text(yaml.safe_dump(config_data(bucket, args), sort_keys=False))
+            config.write_text(yaml.safe_dump(data, sort_keys=False))
             env = child_env(
                 IMBALANCE_S3_ENDPOINT_URL=server.endpoint_url,
                 AWS_ACCESS_KEY_ID=server.settings.access_key_id or "",

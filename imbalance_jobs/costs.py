@@ -161,9 +161,7 @@ def cost_problems(config: PipelineConfig, rows: int, *, positive_share: float = 
         cost = candidate_cost(
             candidate, kept, cv_folds=config.training.cv_folds, positive_share=share, fit_share=fit_share
         )
-        verdict, text = judge_cost(config, cost, kept)
-        if kept != rows:
-            text = text.replace(f"at {kept:,} rows", f"at {kept:,} rows (of {rows:,}, source.negative_sample)", 1)
+        verdict, text = judge_cost(config, cost, kept, window_rows=rows)
         line = f"training > candidates[{i}] ({candidate.name}): {text}"
         if verdict == "refuse":
             refusals.append(line)
@@ -172,11 +170,17 @@ def cost_problems(config: PipelineConfig, rows: int, *, positive_share: float = 
     return refusals, warnings
 
 
-def judge_cost(config: PipelineConfig, cost: CandidateCost, rows: int) -> tuple[str, str]:
-    """``("refuse" | "warn" | "ok", text)``: past the run timeout, superlinear or over a quarter of it, or fine."""
+def judge_cost(
+    config: PipelineConfig, cost: CandidateCost, rows: int, *, window_rows: int | None = None
+) -> tuple[str, str]:
+    """``("refuse" | "warn" | "ok", text)``: past the run timeout, superlinear or over a quarter of it, or fine.
+
+    ``window_rows``: the window's rows when ``rows`` is what negative sampling leaves of it (named in the text).
+    """
     timeout = config.airflow.run_timeout_minutes * 60
+    sampled = f" (of {window_rows:,}, source.negative_sample)" if window_rows not in (None, rows) else ""
     text = (
-        f"~{cost.seconds / 60:.0f} min per nightly run at {rows:,} rows ({config.training.cv_folds} CV fits + "
+        f"~{cost.seconds / 60:.0f} min per nightly run at {rows:,} rows{sampled} ({config.training.cv_folds} CV fits + "
         f"refit; {cost.step}: {cost.growth.at_100k:g} s per call at 100k rows, growing as "
         f"rows^{cost.growth.exponent:g})"
     )

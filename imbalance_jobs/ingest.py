@@ -174,7 +174,7 @@ class _Scan:
             return  # one word is enough: not a number column
         values = series.dropna()
         numeric = bool(pd.to_numeric(values, errors="coerce").notna().all())
-        self.numeric_text[col] = (numeric and (so_far is None or so_far[0]), so_far[1] if so_far else values.iloc[0])
+        self.numeric_text[col] = (numeric, so_far[1] if so_far else values.iloc[0])
 
     def see_labels(self, labels: pd.Series) -> None:
         for value, count in labels.value_counts(dropna=False).items():
@@ -188,7 +188,7 @@ class _Scan:
             f"column '{col}' holds numbers stored as text (e.g. {example!r}) on every day; store it as "
             f"a number, or list it under features.categorical if the numbers are category codes"
             for col, (numeric, example) in self.numeric_text.items()
-            if numeric and self.first_kind.get(col, ("",))[0] == "text"
+            if numeric  # only columns whose first kind is text get here, and a kind change raised above
         ]
         if failures:
             raise DataValidationError(template, failures)
@@ -517,13 +517,12 @@ def _sampler(ctx: RunContext, workdir: Path) -> _Sampler | None:
         return None
     if spec.max_rows is None:
         return _Sampler(config, keep_fraction(config, 0, 0), None)
-    counts: dict[str, int] = {}
+    count = _Scan(config)
     objects = [obj for _, obj in list_partitions(ctx.store, config, ctx.run_date, ctx.lookback_days)]
     for obj, path in zip(objects, _downloaded(ctx.store, objects, workdir), strict=True):
         for batch in _batches(path, obj, config, [config.label.column]):
-            labels = normalize_labels(batch[config.label.column], config.label.classes)
-            for value, n in labels.astype("string").value_counts().items():
-                counts[str(value)] = counts.get(str(value), 0) + int(n)
+            count.see_labels(normalize_labels(batch[config.label.column], config.label.classes))
+    counts = count.population
     positive = str(config.label.positive)
     negatives = sum(counts.get(str(c), 0) for c in config.label.classes if str(c) != positive)
     return _Sampler(config, keep_fraction(config, counts.get(positive, 0), negatives), spec.max_rows)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from imbalance_jobs.cli import main
 from imbalance_jobs.context import PipelineLayout
@@ -90,6 +91,18 @@ def test_run_prints_readable_summary_and_json(config_file, capsys) -> None:
     assert main(["run", str(path), "--date", str(RUN_DATE), "--run-id", "machine", "--json", "--dry-run"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["stages"]["publish"]["note"] == "dry run: nothing published"
+
+
+def test_run_output_says_when_the_snapshot_is_a_negative_sample(config_file, capsys, store) -> None:
+    path = config_file(source={"negative_sample": {"fraction": 0.5}}, split={"key": ["txn_id"]})
+    assert main(["run", str(path), "--date", str(RUN_DATE), "--run-id", "sampled", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    manifest = store.get_json(f"s3://{yaml.safe_load(path.read_text())['artifacts']['bucket']}"
+                              f"/fraud_test/runs/sampled/ingest/manifest.json")  # fmt: skip
+    sample = manifest["negative_sample"]
+    kept = sample["positives"] + sample["negatives_kept"]
+    read = sample["positives"] + sample["negatives_seen"]
+    assert f"negative sample: kept {kept} of {read} rows (every positive, {sample['beta']:.4%} of negatives)" in out
 
 
 def test_stage_by_stage_matches_whole_run(config_file, capsys, store) -> None:

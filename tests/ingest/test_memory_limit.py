@@ -13,6 +13,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -45,8 +46,6 @@ def memory_cgroup():
             path.rmdir()
             break
         except OSError:
-            import time
-
             time.sleep(0.1)
 
 
