@@ -30,6 +30,7 @@ BENCHMARKS = {
     "validation": ("bench.bench_validation", []),
     "negative_sample": ("bench.bench_negative_sample", []),
     "window": ("bench.bench_window", []),
+    "hgb_preprocess": ("bench.bench_hgb_preprocess", []),
 }
 QUICK_MLP = ["--rows", "20000", "--epochs", "2"]
 
